@@ -1,0 +1,86 @@
+// Decoded instructions, cached per physical page (ICACHE_PAGES pages, FIFO replacement).
+// A slot per halfword holds one decoded instruction (memmap.ts: SLOT_*); op 0 means "not
+// decoded yet", so a page is decoded lazily, slot by slot, as it executes.
+// Coherence: a page with decoded code is never in the write TLB, so every store to it takes
+// the slow path, which clears the slots it overlaps (invalidateCode); FENCE.I and host
+// writes into guest RAM (DMA, loaders) clear more.
+import {
+  ICACHE_PAGES, ICACHE_TAGS, ICACHE_MAP, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, RAM_PHYS,
+} from '../memmap';
+import { tlbDropWritable, invalidateFetch } from '../mmu/tlb';
+import { ramHost } from '../mmu/walk';
+
+let victim: u32 = 0;
+export let icacheMisses: u64 = 0;
+export let icacheFlushes: u64 = 0;
+
+@inline function mapEntry(pa: u64): u32 {
+  return ICACHE_MAP + (<u32>((pa - RAM_PHYS) >> 12) << 1);
+}
+
+/** Does the RAM page of `pa` hold decoded instructions? */
+@inline export function pageHasCode(pa: u64): bool {
+  return load<u16>(mapEntry(pa)) != 0;
+}
+
+/** The slot array of the RAM page holding `pa`, allocating (and evicting) if needed. */
+export function icachePage(pa: u64): u32 {
+  const m = mapEntry(pa);
+  const idx = <u32>load<u16>(m);
+  if (idx != 0) return ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
+  icacheMisses++;
+  const v = victim;
+  victim = (victim + 1) % ICACHE_PAGES;
+  const old = load<u32>(ICACHE_TAGS + (v << 2));
+  if (old != 0) {
+    store<u16>(ICACHE_MAP + ((old - 1) << 1), 0);
+    invalidateFetch();
+  }
+  const page = <u32>((pa - RAM_PHYS) >> 12);
+  store<u32>(ICACHE_TAGS + (v << 2), page + 1);
+  store<u16>(m, <u16>(v + 1));
+  const slots = ICACHE_BASE + v * ICACHE_PAGE_BYTES;
+  memory.fill(slots, 0, ICACHE_PAGE_BYTES);
+  tlbDropWritable(ramHost(pa & ~<u64>0xfff));
+  return slots;
+}
+
+/** A store of `size` bytes at RAM address `pa`: forget every instruction it overlaps. */
+export function invalidateCode(pa: u64, size: u32): void {
+  const idx = <u32>load<u16>(mapEntry(pa));
+  if (idx == 0) return;
+  const slots = ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
+  const off = <u32>pa & 0xfff;
+  // a 4-byte instruction starting one halfword earlier overlaps the first byte
+  const first = off >= 2 ? (off >> 1) - 1 : 0;
+  const last = (off + size - 1) >> 1;
+  memory.fill(slots + first * SLOT_SIZE, 0, (min(last, 2047) - first + 1) * SLOT_SIZE);
+}
+
+/** Forget all decoded code (FENCE.I; reset; a host write of unknown extent). */
+export function icacheFlush(): void {
+  for (let v: u32 = 0; v < ICACHE_PAGES; v++) {
+    const old = load<u32>(ICACHE_TAGS + (v << 2));
+    if (old != 0) store<u16>(ICACHE_MAP + ((old - 1) << 1), 0);
+    store<u32>(ICACHE_TAGS + (v << 2), 0);
+  }
+  invalidateFetch();
+  icacheFlushes++;
+}
+
+/** Host writes into guest RAM (loaders, DMA) of [pa, pa+len). */
+export function invalidateCodeRange(pa: u64, len: u64): void {
+  if (len == 0) return;
+  let p = pa & ~<u64>0xfff;
+  const end = pa + len;
+  while (p < end) {
+    const m = mapEntry(p);
+    const idx = <u32>load<u16>(m);
+    if (idx != 0) {
+      store<u16>(m, 0);
+      store<u32>(ICACHE_TAGS + ((idx - 1) << 2), 0);
+      invalidateFetch();
+    }
+    p += 4096;
+  }
+}

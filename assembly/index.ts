@@ -1,0 +1,119 @@
+// The core's narrow ABI: set up, reset, run(budget) -> EXIT_*, and fixed linear-memory
+// offsets (memmap.ts, re-exported as Wasm globals) that the host reads through typed views.
+import {
+  HART_BASE, RAM_BASE, RAM_MAX, PC_ADDR, TLB_BASE, TLB_SIZE, ICACHE_TAGS, ICACHE_MAP,
+  ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END,
+} from './memmap';
+import { setPriv, PRV_M, trapPending } from './hart/state';
+import { initCsrs, csrPeek, misa } from './hart/csr';
+import { setRamSize, ramSize } from './mmu/ram';
+import { tlbFlushAll, updateViews, tlbHits, tlbMisses, tlbFlushes } from './mmu/tlb';
+import { icacheFlush, invalidateCodeRange as invalidate, icacheMisses, icacheFlushes } from './hart/icache';
+import { resetExecution } from './hart/execute';
+import { instret } from './hart/counters';
+import { fflagsSet, setFrm } from './hart/fpstate';
+import { resetClint, setInsnsPerTick, mtime as clintMtime } from './devices/clint';
+import { resetUart } from './devices/uart';
+import { ringReset } from './devices/ring';
+import { trapsTaken, interruptsTaken } from './hart/trap';
+import { pageWalks, walkRefs } from './mmu/walk';
+import { mmioReads, mmioWrites } from './devices/bus';
+import { exitValue as exitVal } from './exit';
+import * as ST from './stats';
+
+export {
+  HART_BASE, X_BASE, F_BASE, PC_ADDR, PRIV_ADDR, CSR_BASE, STATS_BASE, STATS_SIZE,
+  UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX,
+  EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
+} from './memmap';
+export {
+  STAT_INSTRET, STAT_TRAPS, STAT_INTERRUPTS, STAT_TLB_HITS, STAT_TLB_MISSES, STAT_PAGE_WALKS,
+  STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
+  STAT_TLB_FLUSHES, STAT_WFI, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+} from './stats';
+export { run } from './hart/execute';
+
+/** Error codes of setup(). */
+export const SETUP_OK: i32 = 0;
+export const SETUP_BAD_SIZE: i32 = -1;
+export const SETUP_NO_MEMORY: i32 = -2;
+
+/**
+ * Size the guest RAM (a multiple of 4 KiB, at most RAM_MAX) and reset the machine.
+ * Returns SETUP_OK, or an error code (nothing is changed then).
+ */
+export function setup(ramBytes: u64): i32 {
+  if (ramBytes == 0 || (ramBytes & 0xfff) != 0 || ramBytes > RAM_MAX) return SETUP_BAD_SIZE;
+  const needPages = <i32>((<u64>RAM_BASE + ramBytes + 0xffff) >> 16);
+  const have = memory.size();
+  if (needPages > have && memory.grow(needPages - have) < 0) return SETUP_NO_MEMORY;
+  setRamSize(ramBytes);
+  memory.fill(RAM_BASE, 0, <usize>ramBytes);
+  reset(0x8000_0000);
+  return SETUP_OK;
+}
+
+/** Power-on reset of the hart and devices (RAM is kept); execution starts at `pc` in M-mode. */
+export function reset(pc: u64): void {
+  memory.fill(HART_BASE, 0, CSR_END - HART_BASE);
+  memory.fill(STATS_BASE, 0, STATS_SIZE);
+  memory.fill(ICACHE_TAGS, 0, ICACHE_PAGES * 4);
+  memory.fill(ICACHE_MAP, 0, <usize>((ramSize >> 12) << 1));
+  ringReset(UART_TX_RING);
+  ringReset(UART_RX_RING);
+  initCsrs(0);
+  setPriv(PRV_M);
+  store<u64>(PC_ADDR, pc);
+  fflagsSet(0);
+  setFrm(0);
+  instret = 0;
+  trapPending = false;
+  resetExecution();
+  resetClint();
+  resetUart();
+  tlbFlushAll();
+  icacheFlush();
+  updateViews();
+}
+
+/** Copy the hot counters into the stats region (call after run(), before reading it). */
+export function flushStats(): void {
+  ST.statSet(ST.STAT_INSTRET, instret);
+  ST.statSet(ST.STAT_TRAPS, trapsTaken);
+  ST.statSet(ST.STAT_INTERRUPTS, interruptsTaken);
+  ST.statSet(ST.STAT_TLB_HITS, tlbHits);
+  ST.statSet(ST.STAT_TLB_MISSES, tlbMisses);
+  ST.statSet(ST.STAT_PAGE_WALKS, pageWalks);
+  ST.statSet(ST.STAT_WALK_REFS, walkRefs);
+  ST.statSet(ST.STAT_ICACHE_MISSES, icacheMisses);
+  ST.statSet(ST.STAT_ICACHE_FLUSHES, icacheFlushes);
+  ST.statSet(ST.STAT_MMIO_READS, mmioReads);
+  ST.statSet(ST.STAT_MMIO_WRITES, mmioWrites);
+  ST.statSet(ST.STAT_TLB_FLUSHES, tlbFlushes);
+}
+
+/** The host wrote guest RAM [pa, pa+len) (loader, DMA): drop decoded code there. */
+export function invalidateCodeRange(pa: u64, len: u64): void {
+  invalidate(pa, len);
+}
+
+/** A CSR's value as the hart sees it, without privilege checks (for the host API). */
+export function readCsr(num: u32): u64 {
+  return csrPeek(num);
+}
+
+export function exitValue(): u32 {
+  return exitVal;
+}
+
+export function setTimebaseDivider(insnsPerTick: u64): void {
+  setInsnsPerTick(insnsPerTick);
+}
+
+export function mtime(): u64 {
+  return clintMtime();
+}
+
+export function getMisa(): u64 {
+  return misa;
+}

@@ -1,0 +1,77 @@
+// The linear-memory map of the core: the one source of truth for every fixed offset.
+// assembly/index.ts exports each constant as a Wasm global, and the TypeScript side reads
+// them from the instance (src/core.ts), so no offset is written twice.
+//
+//   0x0000_0000  AssemblyScript static data (must end below HART_BASE)
+//   0x0010_0000  hart state: x0..x31 (+ a write sink), f0..f31, pc, CSR file
+//   0x0011_0000  event counters (u64 each)
+//   0x0011_8000  console rings (UART TX / RX)
+//   0x0012_0000  software TLB
+//   0x0014_0000  decoded-instruction cache tags
+//   0x0020_0000  physical RAM page -> decoded-cache page map
+//   0x0040_0000  decoded-instruction cache
+//   0x0200_0000  guest RAM
+
+export const HART_BASE: u32 = 0x0010_0000;
+/** x registers, 8 bytes each; index 32 is the sink that writes to x0 are decoded to. */
+export const X_BASE: u32 = HART_BASE;
+export const X_SINK: u32 = 32;
+/** f registers, 8 bytes each (single-precision values NaN-boxed). */
+export const F_BASE: u32 = HART_BASE + 0x200;
+export const PC_ADDR: u32 = HART_BASE + 0x400;
+export const PRIV_ADDR: u32 = HART_BASE + 0x408;
+/** A slot for instructions that are decoded but not cached (page-crossing, partial PMP). */
+export const SCRATCH_SLOT: u32 = HART_BASE + 0x800;
+/** Backing store of the CSR file: 4096 u64 slots indexed by CSR number. */
+export const CSR_BASE: u32 = HART_BASE + 0x1000;
+export const CSR_END: u32 = CSR_BASE + 4096 * 8;
+
+export const STATS_BASE: u32 = 0x0011_0000;
+export const STATS_SIZE: u32 = 0x1000;
+
+/** Console rings: [head u32][tail u32][data RING_SIZE]; the core writes TX, the host RX. */
+export const UART_TX_RING: u32 = 0x0011_8000;
+export const UART_RX_RING: u32 = 0x0011_c000;
+export const RING_SIZE: u32 = 0x3000;
+
+/** TLB: TLB_VIEWS privilege views x 3 access types x TLB_ENTRIES entries of 16 bytes. */
+export const TLB_BASE: u32 = 0x0012_0000;
+export const TLB_ENTRIES: u32 = 256;
+export const TLB_VIEWS: u32 = 4;
+export const TLB_SIZE: u32 = TLB_VIEWS * 3 * TLB_ENTRIES * 16;
+
+/** Decoded-instruction cache: ICACHE_PAGES pages of 2048 slots (one per halfword). */
+export const ICACHE_PAGES: u32 = 512;
+export const ICACHE_TAGS: u32 = 0x0014_0000;
+export const ICACHE_MAP: u32 = 0x0020_0000;
+export const ICACHE_BASE: u32 = 0x0040_0000;
+export const SLOT_SIZE: u32 = 16;
+export const ICACHE_PAGE_BYTES: u32 = 2048 * SLOT_SIZE;
+
+/** Guest RAM starts here in linear memory; guest physical RAM_PHYS maps to it. */
+export const RAM_BASE: u32 = 0x0200_0000;
+/** QEMU virt: DRAM at 0x8000_0000. */
+export const RAM_PHYS: u64 = 0x8000_0000;
+/** The most guest RAM the 4 GiB Wasm memory leaves room for. */
+export const RAM_MAX: u64 = 0x1_0000_0000 - <u64>RAM_BASE;
+
+// Decoded slot layout (SLOT_SIZE bytes): op u16 (0 = not decoded yet), rd, rs1, rs2, rs3,
+// length in bytes, rm; imm i32; raw instruction bits u32.
+export const SLOT_OP: u32 = 0;
+export const SLOT_RD: u32 = 2;
+export const SLOT_RS1: u32 = 3;
+export const SLOT_RS2: u32 = 4;
+export const SLOT_RS3: u32 = 5;
+export const SLOT_LEN: u32 = 6;
+export const SLOT_RM: u32 = 7;
+export const SLOT_IMM: u32 = 8;
+export const SLOT_RAW: u32 = 12;
+
+// Why run() returned.
+export const EXIT_BUDGET: u32 = 0;
+export const EXIT_POWEROFF: u32 = 1;
+export const EXIT_RESET: u32 = 2;
+export const EXIT_FAIL: u32 = 3;
+export const EXIT_CONSOLE: u32 = 4;
+export const EXIT_WFI: u32 = 5;
+export const EXIT_HOST_CALL: u32 = 6;

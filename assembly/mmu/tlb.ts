@@ -1,0 +1,124 @@
+// Software TLB. Direct-mapped, TLB_ENTRIES entries per (privilege view, access type).
+// An entry maps one 4 KiB virtual page of guest RAM to linear memory:
+//   tag    u64  va >> 12, or TLB_EMPTY
+//   addend u64  host linear address of the page minus the page's va (host = addend + va)
+// Only RAM pages whose whole 4 KiB has one PMP outcome are entered; MMIO and partial-PMP
+// pages always take the slow path. Permission checks are done when an entry is filled, so
+// each view holds the entries valid for one combination of effective privilege and SUM:
+//   view 0: M-mode (no translation)   view 1: S, SUM=0   view 2: S, SUM=1   view 3: U
+// A change of satp, MXR or PMP, or any SFENCE.VMA, empties every view (the spec lets an
+// implementation over-flush: privileged spec 4.2.1).
+import { TLB_BASE, TLB_ENTRIES, TLB_SIZE, TLB_VIEWS } from '../memmap';
+import { csrRaw, priv, PRV_M, PRV_S, MSTATUS_MPRV, MSTATUS_MPP, MSTATUS_SUM, MPP_SHIFT, ACCESS_EXEC } from '../hart/state';
+import { CSR_MSTATUS } from '../hart/opcodes.gen';
+
+export const TLB_EMPTY: u64 = 0xffff_ffff_ffff_ffff;
+const VIEW_BYTES: u32 = 3 * TLB_ENTRIES * 16;
+
+/** Base of the read, write and fetch TLB arrays of the current views. */
+export let tlbRead: u32 = TLB_BASE;
+export let tlbWrite: u32 = TLB_BASE + TLB_ENTRIES * 16;
+export let tlbExec: u32 = TLB_BASE + 2 * TLB_ENTRIES * 16;
+/** Effective privilege of loads and stores (mstatus.MPRV applies MPP in M-mode). */
+export let dataPriv: u32 = PRV_M;
+
+export let tlbHits: u64 = 0;
+export let tlbMisses: u64 = 0;
+export let tlbFlushes: u64 = 0;
+
+function viewOf(p: u32, sum: bool): u32 {
+  if (p == PRV_M) return 0;
+  if (p == PRV_S) return sum ? 2 : 1;
+  return 3;
+}
+
+/** Recompute the current views; call after any change of priv or of mstatus MPRV/MPP/SUM. */
+export function updateViews(): void {
+  const ms = csrRaw(CSR_MSTATUS);
+  let dp = priv;
+  if (priv == PRV_M && (ms & MSTATUS_MPRV) != 0) dp = <u32>((ms & MSTATUS_MPP) >> MPP_SHIFT);
+  dataPriv = dp;
+  const sum = (ms & MSTATUS_SUM) != 0;
+  const dv = TLB_BASE + viewOf(dp, sum) * VIEW_BYTES;
+  tlbRead = dv;
+  tlbWrite = dv + TLB_ENTRIES * 16;
+  const xv = TLB_BASE + viewOf(priv, false) * VIEW_BYTES + 2 * TLB_ENTRIES * 16;
+  if (xv != tlbExec) invalidateFetch();
+  tlbExec = xv;
+}
+
+/** Page (va >> 12) the fetch path has cached, or TLB_EMPTY. */
+export let fetchVpn: u64 = TLB_EMPTY;
+/** Decoded-slot array of that page, and the host address of its bytes. */
+export let fetchSlots: u32 = 0;
+export let fetchHost: u32 = 0;
+
+export function setFetchPage(vpn: u64, slots: u32, host: u32): void {
+  fetchVpn = vpn;
+  fetchSlots = slots;
+  fetchHost = host;
+}
+
+/** Forget the fetch path's cached page (after a flush, a privilege change, an eviction). */
+export function invalidateFetch(): void {
+  fetchVpn = TLB_EMPTY;
+}
+
+/** Some entry came from a superpage (so a flush by address must flush everything). */
+export let tlbSuperpages: bool = false;
+
+export function tlbFlushAll(): void {
+  memory.fill(TLB_BASE, 0xff, TLB_SIZE);
+  invalidateFetch();
+  tlbSuperpages = false;
+  tlbFlushes++;
+}
+
+/**
+ * SFENCE.VMA with rs1 != x0 (4.2.1): forget the translations of the page of `va` in every
+ * view and for every ASID (entries are not ASID-tagged, so this over-flushes, as allowed).
+ * An entry that came from a superpage may cover `va` from another 4 KiB index: flush all.
+ */
+export function tlbFlushPage(va: u64): void {
+  if (tlbSuperpages) {
+    tlbFlushAll();
+    return;
+  }
+  const vpn = va >> 12;
+  for (let v: u32 = 0; v < TLB_VIEWS * 3; v++) {
+    const e = tlbSlot(TLB_BASE + v * TLB_ENTRIES * 16, va);
+    if (load<u64>(e) == vpn) store<u64>(e, TLB_EMPTY);
+  }
+  invalidateFetch();
+  tlbFlushes++;
+}
+
+@inline export function tlbSlot(base: u32, va: u64): u32 {
+  return base + ((<u32>(va >> 12) & (TLB_ENTRIES - 1)) << 4);
+}
+
+/** Enter a translation into the TLB of the current view for `access`. */
+export function tlbInsert(access: u32, va: u64, hostPage: u32): void {
+  const base = access == ACCESS_EXEC ? tlbExec : access == 0 ? tlbRead : tlbWrite;
+  const e = tlbSlot(base, va);
+  store<u64>(e, va >> 12);
+  store<u64>(e, <u64>hostPage - (va & ~<u64>0xfff), 8);
+}
+
+/** Remove every writable mapping of a host page (it now holds decoded code: stores must see it). */
+export function tlbDropWritable(hostPage: u32): void {
+  for (let v: u32 = 0; v < 4; v++) {
+    let e = TLB_BASE + v * VIEW_BYTES + TLB_ENTRIES * 16;
+    for (let i: u32 = 0; i < TLB_ENTRIES; i++, e += 16) {
+      const tag = load<u64>(e);
+      if (tag != TLB_EMPTY && <u32>(load<u64>(e, 8) + (tag << 12)) == hostPage) store<u64>(e, TLB_EMPTY);
+    }
+  }
+}
+
+@inline export function countTlbHit(): void {
+  tlbHits++;
+}
+@inline export function countTlbMiss(): void {
+  tlbMisses++;
+}

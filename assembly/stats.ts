@@ -1,0 +1,32 @@
+// Event counters, u64 each, at STATS_BASE in linear memory (read by src/stats.ts).
+// Hot counters live in Wasm globals while run() executes and are written back here
+// when it returns (flushStats), so reading them costs the hot path nothing.
+import { STATS_BASE } from './memmap';
+
+export const STAT_INSTRET: u32 = 0;
+export const STAT_TRAPS: u32 = 1;
+export const STAT_INTERRUPTS: u32 = 2;
+export const STAT_TLB_HITS: u32 = 3;
+export const STAT_TLB_MISSES: u32 = 4;
+export const STAT_PAGE_WALKS: u32 = 5;
+export const STAT_WALK_REFS: u32 = 6;
+export const STAT_ICACHE_MISSES: u32 = 7;
+export const STAT_ICACHE_FLUSHES: u32 = 8;
+export const STAT_MMIO_READS: u32 = 9;
+export const STAT_MMIO_WRITES: u32 = 10;
+export const STAT_TLB_FLUSHES: u32 = 11;
+export const STAT_WFI: u32 = 12;
+/** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
+export const STAT_EXC_BASE: u32 = 32;
+/** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */
+export const STAT_IRQ_BASE: u32 = 64;
+export const STAT_COUNT: u32 = 96;
+
+@inline export function statAdd(i: u32, n: u64 = 1): void {
+  const a = STATS_BASE + (i << 3);
+  store<u64>(a, load<u64>(a) + n);
+}
+
+@inline export function statSet(i: u32, v: u64): void {
+  store<u64>(STATS_BASE + (i << 3), v);
+}

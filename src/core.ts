@@ -1,0 +1,204 @@
+// The Wasm core seen from TypeScript: instantiation, the linear-memory regions (whose
+// offsets come from the core's own exported globals: one source of truth), and run().
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  setup(ramBytes: bigint): number;
+  reset(pc: bigint): void;
+  run(budget: bigint): number;
+  flushStats(): void;
+  invalidateCodeRange(pa: bigint, len: bigint): void;
+  readCsr(num: number): bigint;
+  exitValue(): number;
+  setTimebaseDivider(n: bigint): void;
+  mtime(): bigint;
+  getMisa(): bigint;
+  [name: string]: unknown;
+}
+
+/** Why run() returned (assembly/memmap.ts EXIT_*). */
+export enum Exit {
+  Budget = 0,
+  Poweroff = 1,
+  Reset = 2,
+  Fail = 3,
+  Console = 4,
+  Wfi = 5,
+  HostCall = 6,
+}
+
+export const STAT_NAMES = [
+  'instret', 'traps', 'interrupts', 'tlbHits', 'tlbMisses', 'pageWalks', 'walkRefs',
+  'icacheMisses', 'icacheFlushes', 'mmioReads', 'mmioWrites', 'tlbFlushes', 'wfi',
+] as const;
+export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
+  exceptionsByCause: bigint[];
+  interruptsByCause: bigint[];
+};
+
+export class GuestMemoryError extends RangeError {}
+
+let cachedModule: Promise<WebAssembly.Module> | undefined;
+
+async function coreBytes(): Promise<Uint8Array> {
+  const url = new URL('../build/core.wasm', import.meta.url);
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (e) {
+      throw new Error(`cannot read the core at ${url.pathname}: run "npm run build" first (${(e as Error).message})`);
+    }
+  }
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`cannot fetch the core at ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function compile(): Promise<WebAssembly.Module> {
+  cachedModule ??= coreBytes().then((b) => WebAssembly.compile(b as Uint8Array<ArrayBuffer>));
+  return cachedModule;
+}
+
+/** One hart with its RAM: a fresh Wasm instance. */
+export class Core {
+  readonly ex: CoreExports;
+  private g: Record<string, number> = {};
+  private ramBytes = 0n;
+
+  private constructor(instance: WebAssembly.Instance) {
+    this.ex = instance.exports as unknown as CoreExports;
+    for (const [k, v] of Object.entries(instance.exports))
+      if (v instanceof WebAssembly.Global) this.g[k] = Number(v.value);
+  }
+
+  static async create(ramBytes: number | bigint): Promise<Core> {
+    const module = await compile();
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort(msg: number, file: number, line: number, col: number) {
+          throw new Error(`wasmvisor core aborted at ${line}:${col}`);
+        },
+      },
+    });
+    const core = new Core(instance);
+    core.setup(BigInt(ramBytes));
+    return core;
+  }
+
+  /** A constant of the core's memory map or ABI (assembly/memmap.ts, assembly/stats.ts). */
+  constant(name: string): number {
+    const v = this.g[name];
+    if (v === undefined) throw new Error(`the core exports no constant ${name}`);
+    return v;
+  }
+
+  private setup(ramBytes: bigint): void {
+    const r = this.ex.setup(ramBytes);
+    if (r === -1) throw new RangeError(`RAM size ${ramBytes} must be a non-zero multiple of 4 KiB and at most ${this.constant('RAM_MAX')} bytes`);
+    if (r === -2) throw new RangeError(`cannot allocate ${ramBytes} bytes of guest RAM`);
+    this.ramBytes = ramBytes;
+  }
+
+  get ramSize(): bigint {
+    return this.ramBytes;
+  }
+  get ramBase(): bigint {
+    return BigInt(this.constant('RAM_PHYS'));
+  }
+
+  private get buffer(): ArrayBuffer {
+    return this.ex.memory.buffer;
+  }
+  private u64(addr: number): BigUint64Array {
+    return new BigUint64Array(this.buffer, addr, 1);
+  }
+
+  /** A view of guest physical memory [pa, pa+len), which must lie in RAM. */
+  ram(pa: bigint, len: number): Uint8Array {
+    const off = pa - this.ramBase;
+    if (pa < this.ramBase || off + BigInt(len) > this.ramBytes)
+      throw new GuestMemoryError(`guest physical range 0x${pa.toString(16)}+${len} is outside RAM (0x${this.ramBase.toString(16)}..0x${(this.ramBase + this.ramBytes).toString(16)})`);
+    return new Uint8Array(this.buffer, this.constant('RAM_BASE') + Number(off), len);
+  }
+
+  /** Copy bytes into guest RAM (and drop any decoded code there). */
+  writeRam(pa: bigint, data: Uint8Array): void {
+    this.ram(pa, data.length).set(data);
+    this.ex.invalidateCodeRange(pa, BigInt(data.length));
+  }
+
+  reset(pc: bigint): void {
+    this.ex.reset(pc);
+  }
+
+  run(budget: number | bigint): Exit {
+    return this.ex.run(BigInt(budget)) as Exit;
+  }
+
+  get pc(): bigint {
+    return this.u64(this.constant('PC_ADDR'))[0];
+  }
+  set pc(v: bigint) {
+    this.u64(this.constant('PC_ADDR'))[0] = v;
+  }
+  get priv(): number {
+    return new Uint32Array(this.buffer, this.constant('PRIV_ADDR'), 1)[0];
+  }
+  x(i: number): bigint {
+    return this.u64(this.constant('X_BASE') + i * 8)[0];
+  }
+  setX(i: number, v: bigint): void {
+    if (i !== 0) this.u64(this.constant('X_BASE') + i * 8)[0] = BigInt.asUintN(64, v);
+  }
+  f(i: number): bigint {
+    return this.u64(this.constant('F_BASE') + i * 8)[0];
+  }
+  csr(num: number): bigint {
+    return this.ex.readCsr(num);
+  }
+  get exitValue(): number {
+    return this.ex.exitValue();
+  }
+
+  stats(): CoreStats {
+    this.ex.flushStats();
+    const a = new BigUint64Array(this.buffer, this.constant('STATS_BASE'), this.constant('STAT_COUNT'));
+    const s = {} as CoreStats;
+    STAT_NAMES.forEach((n, i) => (s[n] = a[i]));
+    const exc = this.constant('STAT_EXC_BASE');
+    const irq = this.constant('STAT_IRQ_BASE');
+    s.exceptionsByCause = Array.from(a.subarray(exc, exc + 32));
+    s.interruptsByCause = Array.from(a.subarray(irq, irq + 32));
+    return s;
+  }
+
+  /** Bytes the guest wrote to the UART since the last call. */
+  drainConsole(): Uint8Array {
+    const ring = this.constant('UART_TX_RING');
+    const size = this.constant('RING_SIZE');
+    const hdr = new Uint32Array(this.buffer, ring, 2);
+    const head = hdr[0];
+    let tail = hdr[1];
+    const out = new Uint8Array((head - tail) >>> 0);
+    const data = new Uint8Array(this.buffer, ring + 8, size);
+    for (let i = 0; i < out.length; i++, tail = (tail + 1) >>> 0) out[i] = data[tail % size];
+    hdr[1] = tail;
+    return out;
+  }
+
+  /** Queue bytes for the guest to read from the UART; returns how many fit. */
+  sendConsole(bytes: Uint8Array): number {
+    const ring = this.constant('UART_RX_RING');
+    const size = this.constant('RING_SIZE');
+    const hdr = new Uint32Array(this.buffer, ring, 2);
+    const data = new Uint8Array(this.buffer, ring + 8, size);
+    let n = 0;
+    for (const b of bytes) {
+      if (((hdr[0] - hdr[1]) >>> 0) >= size) break;
+      data[hdr[0] % size] = b;
+      hdr[0] = (hdr[0] + 1) >>> 0;
+      n++;
+    }
+    return n;
+  }
+}
