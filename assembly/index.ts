@@ -48,7 +48,9 @@ export function setup(ramBytes: u64): i32 {
   const have = memory.size();
   if (needPages > have && memory.grow(needPages - have) < 0) return SETUP_NO_MEMORY;
   setRamSize(ramBytes);
-  memory.fill(RAM_BASE, 0, <usize>ramBytes);
+  // grown pages are zero already: clear only RAM that existed before
+  const old = (<u64>have << 16) - <u64>RAM_BASE;
+  if (<i64>old > 0) memory.fill(RAM_BASE, 0, <usize>min(old, ramBytes));
   reset(0x8000_0000);
   return SETUP_OK;
 }

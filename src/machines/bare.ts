@@ -1,0 +1,85 @@
+// A bare machine: the hart, RAM and the board's devices, running an image from reset in
+// M-mode with no firmware (QEMU's `-bios none`). The base the machine types build on.
+import { Core, Exit, type CoreStats } from '../core.js';
+import { parseElf, isElf, LoadError } from '../loader/elf.js';
+
+export interface BareOptions {
+  /** guest RAM in bytes */
+  memory: bigint;
+  /** an ELF64 RISC-V executable, or a raw image loaded at the start of RAM */
+  image: Uint8Array;
+  imageName?: string;
+  /** stop after this many instructions (default: no limit) */
+  maxInstructions?: bigint;
+  /** guest console output */
+  onConsole?: (bytes: Uint8Array) => void;
+  /** instructions per run() slice; between slices the host event loop runs */
+  slice?: number;
+}
+
+export type StopReason = 'poweroff' | 'fail' | 'reset' | 'limit' | 'idle';
+
+export interface BareResult {
+  reason: StopReason;
+  /** the guest's exit status (sifive_test code), 0 unless it failed */
+  status: number;
+  stats: CoreStats;
+  seconds: number;
+}
+
+export const RAM_PHYS = 0x8000_0000n;
+
+/** Load an ELF or raw image into the core's RAM; returns the entry point. */
+export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint {
+  const fits = (pa: bigint, len: bigint) => pa >= RAM_PHYS && pa + len <= RAM_PHYS + core.ramSize;
+  if (isElf(image)) {
+    const elf = parseElf(image, name);
+    for (const s of elf.segments) {
+      if (!fits(s.paddr, s.memsz))
+        throw new LoadError(`${name}: segment at 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) does not fit in RAM 0x${RAM_PHYS.toString(16)}..0x${(RAM_PHYS + core.ramSize).toString(16)}`);
+      core.writeRam(s.paddr, s.data);
+      const bss = Number(s.memsz) - s.data.length;
+      if (bss > 0) core.writeRam(s.paddr + BigInt(s.data.length), new Uint8Array(bss));
+    }
+    return elf.entry;
+  }
+  if (image.length === 0) throw new LoadError(`${name}: empty image`);
+  if (!fits(RAM_PHYS, BigInt(image.length)))
+    throw new LoadError(`${name}: ${image.length} bytes do not fit in ${core.ramSize} bytes of RAM`);
+  core.writeRam(RAM_PHYS, image);
+  return RAM_PHYS;
+}
+
+const yieldToHost = () => new Promise<void>((r) => setTimeout(r, 0));
+
+export async function runBare(opts: BareOptions): Promise<BareResult> {
+  const core = await Core.create(opts.memory);
+  const entry = loadImage(core, opts.image, opts.imageName);
+  core.reset(entry);
+  const slice = BigInt(opts.slice ?? 20_000_000);
+  const limit = opts.maxInstructions;
+  const t0 = performance.now();
+  let reason: StopReason | undefined;
+  while (!reason) {
+    let budget = slice;
+    if (limit !== undefined) {
+      const left = limit - core.stats().instret;
+      if (left <= 0n) { reason = 'limit'; break; }
+      if (left < budget) budget = left;
+    }
+    const r = core.run(budget);
+    const out = core.drainConsole();
+    if (out.length && opts.onConsole) opts.onConsole(out);
+    if (r === Exit.Poweroff) reason = 'poweroff';
+    else if (r === Exit.Fail) reason = 'fail';
+    else if (r === Exit.Reset) reason = 'reset';
+    else if (r === Exit.Wfi) reason = 'idle'; // WFI with no interrupt that could ever wake it
+    else if (r === Exit.Budget) await yieldToHost();
+  }
+  return {
+    reason,
+    status: reason === 'fail' ? core.exitValue : 0,
+    stats: core.stats(),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
