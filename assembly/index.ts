@@ -2,7 +2,7 @@
 // offsets (memmap.ts, re-exported as Wasm globals) that the host reads through typed views.
 import {
   HART_BASE, RAM_BASE, RAM_MAX, PC_ADDR, TLB_BASE, TLB_SIZE, ICACHE_TAGS, ICACHE_MAP,
-  ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END,
+  ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END, SCRATCH_SLOT,
 } from './memmap';
 import { setPriv, PRV_M, trapPending } from './hart/state';
 import { initCsrs, csrPeek, misa } from './hart/csr';
@@ -10,6 +10,7 @@ import { setRamSize, ramSize } from './mmu/ram';
 import { tlbFlushAll, updateViews, tlbHits, tlbMisses, tlbFlushes } from './mmu/tlb';
 import { icacheFlush, invalidateCodeRange as invalidate, icacheMisses, icacheFlushes } from './hart/icache';
 import { resetExecution } from './hart/execute';
+import { decodeInto, OP_ILLEGAL_SLOT } from './hart/decode';
 import { instret } from './hart/counters';
 import { fflagsSet, setFrm } from './hart/fpstate';
 import { resetClint, setInsnsPerTick, mtime as clintMtime } from './devices/clint';
@@ -23,7 +24,8 @@ import * as ST from './stats';
 
 export {
   HART_BASE, X_BASE, F_BASE, PC_ADDR, PRIV_ADDR, CSR_BASE, STATS_BASE, STATS_SIZE,
-  UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX,
+  UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
+  SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
 } from './memmap';
 export {
@@ -114,6 +116,12 @@ export function setTimebaseDivider(insnsPerTick: u64): void {
 
 export function mtime(): u64 {
   return clintMtime();
+}
+
+/** Decode instruction bits as the hart does: the op id (0 illegal), operands in SCRATCH_SLOT. */
+export function decodeOp(insn: u32): u32 {
+  const op = <u32>decodeInto(SCRATCH_SLOT, insn);
+  return op == OP_ILLEGAL_SLOT ? 0 : op;
 }
 
 export function getMisa(): u64 {

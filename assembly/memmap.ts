@@ -22,6 +22,8 @@ export const PC_ADDR: u32 = HART_BASE + 0x400;
 export const PRIV_ADDR: u32 = HART_BASE + 0x408;
 /** A slot for instructions that are decoded but not cached (page-crossing, partial PMP). */
 export const SCRATCH_SLOT: u32 = HART_BASE + 0x800;
+/** Raw bits of the last instruction run() executed or trapped on (0: it trapped on fetch). */
+export const LAST_INSN_ADDR: u32 = HART_BASE + 0x810;
 /** Backing store of the CSR file: 4096 u64 slots indexed by CSR number. */
 export const CSR_BASE: u32 = HART_BASE + 0x1000;
 export const CSR_END: u32 = CSR_BASE + 4096 * 8;

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { runBare } from './machines/bare.js';
 import { LoadError } from './loader/elf.js';
 import { STAT_NAMES } from './core.js';
+import { disassemble } from './isa/disasm.js';
+
+const PRIV_NAMES = ['U', 'S', '?', 'M'];
 
 const MACHINE_TYPES = ['native', 'hypervisor', 'paravirt', 'full', 'hw-assist', 'kvm', 'container'] as const;
 
@@ -14,6 +17,7 @@ const USAGE = `usage: wasmvisor run [options]
   --type TYPE         virtualization type: ${MACHINE_TYPES.join('|')} (default native)
   --max-insns N       stop after N instructions
   --stats             print the event counters on exit (stderr)
+  --trace             print every executed instruction, disassembled (stderr; slow)
   -h, --help          this text`;
 
 class UsageError extends Error {}
@@ -33,10 +37,11 @@ interface RunArgs {
   type: string;
   maxInsns?: bigint;
   stats: boolean;
+  trace: boolean;
 }
 
 function parseRun(argv: string[]): RunArgs {
-  const a: RunArgs = { memory: 128n << 20n, type: 'native', stats: false };
+  const a: RunArgs = { memory: 128n << 20n, type: 'native', stats: false, trace: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -56,6 +61,7 @@ function parseRun(argv: string[]): RunArgs {
         break;
       }
       case '--stats': a.stats = true; break;
+      case '--trace': a.trace = true; break;
       case '-h': case '--help': console.log(USAGE); process.exit(0);
       default: throw new UsageError(`unknown option '${flag}'`);
     }
@@ -85,7 +91,11 @@ async function cmdRun(argv: string[]): Promise<number> {
     imageName: a.kernel,
     maxInstructions: a.maxInsns,
     onConsole: (b) => process.stdout.write(b),
+    trace: a.trace
+      ? (pc, insn, priv) => process.stderr.write(`${PRIV_NAMES[priv]} 0x${pc.toString(16).padStart(16, '0')}: ${disassemble(insn, pc)}\n`)
+      : undefined,
   });
+  const where = `pc 0x${r.pc.toString(16)} in ${PRIV_NAMES[r.priv]}-mode, after ${disassemble(r.lastInsn, undefined)}`;
   if (a.stats) {
     const s = r.stats;
     const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
@@ -93,9 +103,9 @@ async function cmdRun(argv: string[]): Promise<number> {
     lines.push(`${'seconds'.padEnd(14)} ${r.seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
     process.stderr.write(lines.join('\n') + '\n');
   }
-  if (r.reason === 'limit') process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions\n`);
+  if (r.reason === 'limit') process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions (${where})\n`);
   if (r.reason === 'idle') {
-    process.stderr.write('wasmvisor: the hart is waiting (WFI) with no interrupt that can wake it\n');
+    process.stderr.write(`wasmvisor: the hart is waiting (WFI) with no interrupt that can wake it (${where})\n`);
     return 1;
   }
   if (r.reason === 'fail') return r.status || 1;

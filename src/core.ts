@@ -12,6 +12,7 @@ export interface CoreExports {
   setTimebaseDivider(n: bigint): void;
   mtime(): bigint;
   getMisa(): bigint;
+  decodeOp(insn: number): number;
   [name: string]: unknown;
 }
 
@@ -36,6 +37,18 @@ export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
 };
 
 export class GuestMemoryError extends RangeError {}
+
+/** An instruction as the hart decoded it: op id (index in the table + 1; 0 = illegal). */
+export interface HartDecoded {
+  op: number;
+  rd: number;
+  rs1: number;
+  rs2: number;
+  rs3: number;
+  len: number;
+  rm: number;
+  imm: number;
+}
 
 let cachedModule: Promise<WebAssembly.Module> | undefined;
 
@@ -156,6 +169,10 @@ export class Core {
   csr(num: number): bigint {
     return this.ex.readCsr(num);
   }
+  /** Raw bits of the last instruction the last run() executed (0 if it faulted on fetch). */
+  get lastInsn(): number {
+    return new Uint32Array(this.buffer, this.constant('LAST_INSN_ADDR'), 1)[0];
+  }
   get exitValue(): number {
     return this.ex.exitValue();
   }
@@ -170,6 +187,23 @@ export class Core {
     s.exceptionsByCause = Array.from(a.subarray(exc, exc + 32));
     s.interruptsByCause = Array.from(a.subarray(irq, irq + 32));
     return s;
+  }
+
+  /** The hart's own decoding of instruction bits (for tests and tools). */
+  decode(insn: number): HartDecoded {
+    const op = this.ex.decodeOp(insn >>> 0);
+    const slot = this.constant('SCRATCH_SLOT');
+    const b = new DataView(this.buffer, slot, this.constant('SLOT_RAW') + 4);
+    return {
+      op,
+      rd: b.getUint8(this.constant('SLOT_RD')),
+      rs1: b.getUint8(this.constant('SLOT_RS1')),
+      rs2: b.getUint8(this.constant('SLOT_RS2')),
+      rs3: b.getUint8(this.constant('SLOT_RS3')),
+      len: b.getUint8(this.constant('SLOT_LEN')),
+      rm: b.getUint8(this.constant('SLOT_RM')),
+      imm: b.getInt32(this.constant('SLOT_IMM'), true),
+    };
   }
 
   /** Bytes the guest wrote to the UART since the last call. */

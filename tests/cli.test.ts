@@ -59,7 +59,25 @@ describe('wasmvisor run', () => {
     writeFileSync(f, makeElf(p.assemble()));
     const r = run('run', '-bios', 'none', '-kernel', f, '--max-insns', '1000');
     expect(r.code).toBe(0);
-    expect(r.err).toContain('stopped after 1000 instructions');
+    expect(r.err).toContain('stopped after 1000 instructions (pc 0x80000000 in M-mode, after jal zero, pc+0)');
+  });
+
+  it('traces every instruction with --trace', () => {
+    const r = run('run', '-bios', 'none', '-kernel', elf, '--trace');
+    const lines = r.err.trim().split('\n');
+    expect(lines[0]).toBe('M 0x0000000080000000: lui t0, 0x10000');
+    expect(lines.at(-1)).toMatch(/^M 0x[0-9a-f]{16}: sw t1, 0\(t0\)$/);
+    expect(r.out).toBe('hello\n');
+  });
+
+  it('says why a hart that waits forever stopped', () => {
+    const p = new Program();
+    p.i('wfi');
+    const f = join(dir, 'wfi.elf');
+    writeFileSync(f, makeElf(p.assemble()));
+    const r = run('run', '-bios', 'none', '-kernel', f);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/waiting \(WFI\) with no interrupt that can wake it \(pc 0x80000004 in M-mode, after wfi\)/);
   });
 
   it.each([

@@ -5,7 +5,7 @@
 import * as O from './opcodes.gen';
 import {
   PC_ADDR, SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_LEN, SLOT_IMM, SLOT_RAW, X_SINK,
-  EXIT_BUDGET, EXIT_WFI,
+  EXIT_BUDGET, EXIT_WFI, LAST_INSN_ADDR,
 } from '../memmap';
 import {
   getX, setX, priv, raise, trapPending, trapCause, trapTval, PRV_M, PRV_S, PRV_U,
@@ -154,6 +154,7 @@ export function run(budget: u64): u32 {
   let pc = load<u64>(PC_ADDR);
   const start = instret;
   let traps: u64 = 0;
+  let lastSlot: u32 = 0;
   while (exitReason == EXIT_BUDGET && instret - start + traps < budget) {
     // ---- between chunks: time, interrupts, idling
     updateTimerIrqs();
@@ -196,6 +197,7 @@ export function run(budget: u64): u32 {
         if (trapPending) { traps++; pc = takeTrap(pc); continue; }
         op = <u32>load<u16>(slot, SLOT_OP);
       }
+      lastSlot = slot;
       let npc = pc + <u64>load<u8>(slot, SLOT_LEN);
       switch (op) {
         // ---- RV64I
@@ -354,6 +356,7 @@ export function run(budget: u64): u32 {
     }
   }
   store<u64>(PC_ADDR, pc);
+  store<u32>(LAST_INSN_ADDR, lastSlot ? load<u32>(lastSlot, SLOT_RAW) : 0);
   return exitReason;
 }
 

@@ -15,6 +15,8 @@ export interface BareOptions {
   onConsole?: (bytes: Uint8Array) => void;
   /** instructions per run() slice; between slices the host event loop runs */
   slice?: number;
+  /** called after every instruction (single-steps the hart: slow) */
+  trace?: (pc: bigint, insn: number, priv: number) => void;
 }
 
 export type StopReason = 'poweroff' | 'fail' | 'reset' | 'limit' | 'idle';
@@ -25,6 +27,10 @@ export interface BareResult {
   status: number;
   stats: CoreStats;
   seconds: number;
+  /** where the hart stopped: pc, privilege and the last instruction it executed */
+  pc: bigint;
+  priv: number;
+  lastInsn: number;
 }
 
 export const RAM_PHYS = 0x8000_0000n;
@@ -56,7 +62,7 @@ export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
   const entry = loadImage(core, opts.image, opts.imageName);
   core.reset(entry);
-  const slice = BigInt(opts.slice ?? 20_000_000);
+  const slice = opts.trace ? 1n : BigInt(opts.slice ?? 20_000_000);
   const limit = opts.maxInstructions;
   const t0 = performance.now();
   let reason: StopReason | undefined;
@@ -67,19 +73,24 @@ export async function runBare(opts: BareOptions): Promise<BareResult> {
       if (left <= 0n) { reason = 'limit'; break; }
       if (left < budget) budget = left;
     }
+    const pc = core.pc, priv = core.priv;
     const r = core.run(budget);
+    if (opts.trace) opts.trace(pc, core.lastInsn, priv);
     const out = core.drainConsole();
     if (out.length && opts.onConsole) opts.onConsole(out);
     if (r === Exit.Poweroff) reason = 'poweroff';
     else if (r === Exit.Fail) reason = 'fail';
     else if (r === Exit.Reset) reason = 'reset';
     else if (r === Exit.Wfi) reason = 'idle'; // WFI with no interrupt that could ever wake it
-    else if (r === Exit.Budget) await yieldToHost();
+    else if (r === Exit.Budget && !opts.trace) await yieldToHost();
   }
   return {
     reason,
     status: reason === 'fail' ? core.exitValue : 0,
     stats: core.stats(),
     seconds: (performance.now() - t0) / 1000,
+    pc: core.pc,
+    priv: core.priv,
+    lastInsn: core.lastInsn,
   };
 }
