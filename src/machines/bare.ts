@@ -56,18 +56,24 @@ export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint
   return RAM_PHYS;
 }
 
-const yieldToHost = () => new Promise<void>((r) => setTimeout(r, 0));
+// setImmediate where it exists (Node): setTimeout(0) is clamped to ~1 ms per slice
+const yieldToHost = () =>
+  new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
   const entry = loadImage(core, opts.image, opts.imageName);
   core.reset(entry);
-  const slice = opts.trace ? 1n : BigInt(opts.slice ?? 20_000_000);
+  // Start with short slices: V8 only swaps in optimized code for run() between calls.
+  // Grow to `slice` (default 10M instructions, ~50 ms) once it is warm.
+  const maxSlice = opts.trace ? 1n : BigInt(opts.slice ?? 10_000_000);
+  let slice = opts.trace ? 1n : 50_000n;
   const limit = opts.maxInstructions;
   const t0 = performance.now();
   let reason: StopReason | undefined;
   while (!reason) {
     let budget = slice;
+    if (slice < maxSlice) slice = slice * 2n > maxSlice ? maxSlice : slice * 2n;
     if (limit !== undefined) {
       const left = limit - core.stats().instret;
       if (left <= 0n) { reason = 'limit'; break; }
