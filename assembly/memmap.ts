@@ -7,7 +7,7 @@
 //   0x0011_0000  event counters (u64 each)
 //   0x0011_8000  console rings (UART TX / RX)
 //   0x0012_0000  software TLB
-//   0x0014_0000  decoded-instruction cache tags
+//   0x0019_0000  decoded-instruction cache tags
 //   0x0020_0000  physical RAM page -> decoded-cache page map
 //   0x0040_0000  decoded-instruction cache
 //   0x0200_0000  guest RAM
@@ -38,13 +38,13 @@ export const RING_SIZE: u32 = 0x3000;
 
 /** TLB: TLB_VIEWS privilege views x 3 access types x TLB_ENTRIES entries of 16 bytes. */
 export const TLB_BASE: u32 = 0x0012_0000;
-export const TLB_ENTRIES: u32 = 256;
+export const TLB_ENTRIES: u32 = 2048;
 export const TLB_VIEWS: u32 = 4;
-export const TLB_SIZE: u32 = TLB_VIEWS * 3 * TLB_ENTRIES * 16;
+export const TLB_SIZE: u32 = TLB_VIEWS * 3 * TLB_ENTRIES * 16; // 384 KiB: ends at 0x0018_0000
 
 /** Decoded-instruction cache: ICACHE_PAGES pages of 2048 slots (one per halfword). */
 export const ICACHE_PAGES: u32 = 512;
-export const ICACHE_TAGS: u32 = 0x0014_0000;
+export const ICACHE_TAGS: u32 = 0x0019_0000;
 export const ICACHE_MAP: u32 = 0x0020_0000;
 export const ICACHE_BASE: u32 = 0x0040_0000;
 export const SLOT_SIZE: u32 = 16;

@@ -4,7 +4,7 @@
 import {
   raise, ACCESS_READ, ACCESS_WRITE, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, trapPending,
 } from '../hart/state';
-import { tlbRead, tlbWrite, tlbSlot, tlbInsert, dataPriv, countTlbHit, countTlbMiss } from './tlb';
+import { tlbRead, tlbWrite, tlbSlot, tlbTag, tlbInsert, dataPriv, countTlbHit, countTlbMiss } from './tlb';
 import { translate, isRam, ramHost, accessFaultCause } from './walk';
 import { pmpCheck, pmpPageUniform } from './pmp';
 import { busRead, busWrite, busOk } from '../devices/bus';
@@ -13,7 +13,7 @@ import { invalidateCode, pageHasCode } from '../hart/icache';
 // ---- fast paths
 
 @inline function hit(e: u32, va: u64, size: u32): bool {
-  return load<u64>(e) == va >> 12 && (<u32>va & 0xfff) <= 4096 - size;
+  return load<u64>(e) == tlbTag(va) && (<u32>va & 0xfff) <= 4096 - size;
 }
 
 @inline export function read8(va: u64): u64 {

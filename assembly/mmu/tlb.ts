@@ -1,7 +1,9 @@
 // Software TLB. Direct-mapped, TLB_ENTRIES entries per (privilege view, access type).
 // An entry maps one 4 KiB virtual page of guest RAM to linear memory:
-//   tag    u64  va >> 12, or TLB_EMPTY
+//   tag    u64  va >> 12 in bits 51:0, the flush generation in bits 63:52 (0: empty)
 //   addend u64  host linear address of the page minus the page's va (host = addend + va)
+// A flush bumps the generation, so it costs O(1) however large the TLB is; the arrays are
+// cleared only when the 12-bit generation wraps.
 // Only RAM pages whose whole 4 KiB has one PMP outcome are entered; MMIO and partial-PMP
 // pages always take the slow path. Permission checks are done when an entry is filled, so
 // each view holds the entries valid for one combination of effective privilege and SUM:
@@ -12,7 +14,17 @@ import { TLB_BASE, TLB_ENTRIES, TLB_SIZE, TLB_VIEWS } from '../memmap';
 import { csrRaw, priv, PRV_M, PRV_S, MSTATUS_MPRV, MSTATUS_MPP, MSTATUS_SUM, MPP_SHIFT, ACCESS_EXEC } from '../hart/state';
 import { CSR_MSTATUS } from '../hart/opcodes.gen';
 
-export const TLB_EMPTY: u64 = 0xffff_ffff_ffff_ffff;
+/** fetchVpn when the fetch path has no page (va >> 12 never has all bits set). */
+export const NO_FETCH_PAGE: u64 = 0xffff_ffff_ffff_ffff;
+const GEN_ONE: u64 = <u64>1 << 52;
+const VPN_MASK: u64 = GEN_ONE - 1;
+/** The current generation, in tag position. */
+export let tlbGen: u64 = GEN_ONE;
+
+/** The tag a hit for `va` must find. */
+@inline export function tlbTag(va: u64): u64 {
+  return (va >> 12) | tlbGen;
+}
 const VIEW_BYTES: u32 = 3 * TLB_ENTRIES * 16;
 
 /** Base of the read, write and fetch TLB arrays of the current views. */
@@ -47,8 +59,8 @@ export function updateViews(): void {
   tlbExec = xv;
 }
 
-/** Page (va >> 12) the fetch path has cached, or TLB_EMPTY. */
-export let fetchVpn: u64 = TLB_EMPTY;
+/** Page (va >> 12) the fetch path has cached, or NO_FETCH_PAGE. */
+export let fetchVpn: u64 = NO_FETCH_PAGE;
 /** Decoded-slot array of that page, and the host address of its bytes. */
 export let fetchSlots: u32 = 0;
 export let fetchHost: u32 = 0;
@@ -61,14 +73,18 @@ export function setFetchPage(vpn: u64, slots: u32, host: u32): void {
 
 /** Forget the fetch path's cached page (after a flush, a privilege change, an eviction). */
 export function invalidateFetch(): void {
-  fetchVpn = TLB_EMPTY;
+  fetchVpn = NO_FETCH_PAGE;
 }
 
 /** Some entry came from a superpage (so a flush by address must flush everything). */
 export let tlbSuperpages: bool = false;
 
 export function tlbFlushAll(): void {
-  memory.fill(TLB_BASE, 0xff, TLB_SIZE);
+  tlbGen += GEN_ONE;
+  if (tlbGen == 0) {
+    memory.fill(TLB_BASE, 0, TLB_SIZE);
+    tlbGen = GEN_ONE;
+  }
   invalidateFetch();
   tlbSuperpages = false;
   tlbFlushes++;
@@ -84,10 +100,10 @@ export function tlbFlushPage(va: u64): void {
     tlbFlushAll();
     return;
   }
-  const vpn = va >> 12;
+  const tag = tlbTag(va);
   for (let v: u32 = 0; v < TLB_VIEWS * 3; v++) {
     const e = tlbSlot(TLB_BASE + v * TLB_ENTRIES * 16, va);
-    if (load<u64>(e) == vpn) store<u64>(e, TLB_EMPTY);
+    if (load<u64>(e) == tag) store<u64>(e, 0);
   }
   invalidateFetch();
   tlbFlushes++;
@@ -101,7 +117,7 @@ export function tlbFlushPage(va: u64): void {
 export function tlbInsert(access: u32, va: u64, hostPage: u32): void {
   const base = access == ACCESS_EXEC ? tlbExec : access == 0 ? tlbRead : tlbWrite;
   const e = tlbSlot(base, va);
-  store<u64>(e, va >> 12);
+  store<u64>(e, tlbTag(va));
   store<u64>(e, <u64>hostPage - (va & ~<u64>0xfff), 8);
 }
 
@@ -111,7 +127,7 @@ export function tlbDropWritable(hostPage: u32): void {
     let e = TLB_BASE + v * VIEW_BYTES + TLB_ENTRIES * 16;
     for (let i: u32 = 0; i < TLB_ENTRIES; i++, e += 16) {
       const tag = load<u64>(e);
-      if (tag != TLB_EMPTY && <u32>(load<u64>(e, 8) + (tag << 12)) == hostPage) store<u64>(e, TLB_EMPTY);
+      if ((tag & ~VPN_MASK) == tlbGen && <u32>(load<u64>(e, 8) + ((tag & VPN_MASK) << 12)) == hostPage) store<u64>(e, 0);
     }
   }
 }
