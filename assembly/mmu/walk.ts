@@ -1,6 +1,7 @@
 // Virtual-to-physical translation (privileged spec 4.3.2 and 4.4/4.5: Sv39, Sv48).
-// One walk function parameterized by the mode's level count; the H extension's G-stage
-// (Sv39x4/Sv48x4) adds a second call of it for each PTE address and for the result.
+// One walk function parameterized by the stage's root, level count and root widening; the
+// H extension's G-stage (Sv39x4/Sv48x4) adds a second call of it for each PTE address and
+// for the result.
 //
 // A and D bits are updated by the walk itself, as QEMU does (the Svadu behaviour), so the
 // differential tests agree with it.
@@ -62,8 +63,18 @@ export function translate(va: u64, access: u32, p: u32): u64 {
   const mode = satp >> 60;
   if (mode == SATP_MODE_BARE) return va;
   const levels: i32 = mode == SATP_MODE_SV48 ? 4 : 3;
-  const vaBits: u64 = 12 + 9 * <u64>levels;
-  // bits 63..vaBits must all equal bit vaBits-1 (4.3.2: otherwise a page fault)
+  return walk(va, access, p, (satp & 0xfff_ffff_ffff) << 12, levels, 0);
+}
+
+/**
+ * One translation stage: walk the tree at `root` with `levels` levels of 9 bits. `extraBits`
+ * widens the root level (0 for Sv39/Sv48; 2 for the H extension's Sv39x4/Sv48x4 G-stage,
+ * whose root table is 16 KiB).
+ */
+export function walk(va: u64, access: u32, p: u32, root: u64, levels: i32, extraBits: u64): u64 {
+  const vaBits: u64 = 12 + 9 * <u64>levels + extraBits;
+  // bits 63..vaBits must all equal bit vaBits-1 (4.3.2: otherwise a page fault); the
+  // G-stage will instead require them to be zero (a guest physical address)
   const high = <i64>va >> (vaBits - 1);
   if (high != 0 && high != -1) {
     raise(pageFaultCause(access), va);
@@ -71,9 +82,10 @@ export function translate(va: u64, access: u32, p: u32): u64 {
   }
   pageWalks++;
   const mstatus = csrRaw(CSR_MSTATUS);
-  let a: u64 = (satp & 0xfff_ffff_ffff) << 12;
+  let a: u64 = root;
   for (let i: i32 = levels - 1; i >= 0; i--) {
-    const pteAddr = a + (((va >> (12 + 9 * <u64>i)) & 0x1ff) << 3);
+    const idxMask: u64 = i == levels - 1 ? (<u64>0x200 << extraBits) - 1 : 0x1ff;
+    const pteAddr = a + (((va >> (12 + 9 * <u64>i)) & idxMask) << 3);
     walkRefs++;
     if (!isRam(pteAddr) || !pmpCheck(pteAddr, 8, ACCESS_READ, PRV_S)) {
       raise(accessFaultCause(access), va);
