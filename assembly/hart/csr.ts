@@ -148,8 +148,8 @@ function writeEpc(num: u32, v: u64): void {
 function writeSatp(num: u32, v: u64): void {
   const mode = v >> 60;
   if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) return;
-  // 16 ASID bits, 44 PPN bits
-  csrRawSet(num, v & 0xf000_ffff_ffff_ffff);
+  // 16 ASID bits (59:44), 44 PPN bits: every bit is kept
+  csrRawSet(num, v);
   tlbFlushAll();
 }
 
@@ -208,7 +208,8 @@ function writePmpcfg(num: u32, v: u64): void {
   let cur = csrRaw(num);
   for (let b: u32 = 0; b < 8; b++) {
     if ((pmpCfg(first + b) & PMP_L) != 0) continue;
-    let nb = (v >> (b << 3)) & 0xff;
+    // bits 6:5 are reserved and read as zero (3.7.1, pmpcfg format)
+    let nb = (v >> (b << 3)) & 0x9f;
     // R=0 W=1 is reserved: keep it from being set (WARL)
     if ((nb & 3) == 2) nb &= ~<u64>2;
     cur = (cur & ~(<u64>0xff << (b << 3))) | (nb << (b << 3));
@@ -316,8 +317,9 @@ function allowed(num: u32, pred: u8): bool {
   }
   if (pred == P_SATP) return !(priv == PRV_S && (csrRaw(C.CSR_MSTATUS) & MSTATUS_TVM) != 0);
   if (pred == P_STIMECMP) {
-    if (!stce()) return false;
-    return priv == PRV_M || (csrRaw(C.CSR_MCOUNTEREN) & 2) != 0;
+    // STCE = 0 makes stimecmp inaccessible "in a mode other than M-mode" (menvcfg, Sstc)
+    if (priv == PRV_M) return true;
+    return stce() && (csrRaw(C.CSR_MCOUNTEREN) & 2) != 0;
   }
   return false;
 }

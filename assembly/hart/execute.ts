@@ -10,7 +10,7 @@ import {
 import {
   getX, setX, priv, raise, trapPending, trapCause, trapTval, PRV_M, PRV_S, PRV_U,
   csrRaw, ACCESS_READ, ACCESS_WRITE, MSTATUS_TW, MSTATUS_TSR, MSTATUS_TVM,
-  CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_USER_ECALL,
+  CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_USER_ECALL, CAUSE_MISALIGNED_STORE,
 } from './state';
 import { CSR_MSTATUS } from './opcodes.gen';
 import { instret, stopAt, requestStop } from './counters';
@@ -123,10 +123,15 @@ function loadReserved(va: u64, word: bool): u64 {
 }
 
 function storeConditional(va: u64, src: u64, word: bool): u64 {
+  const size: u32 = word ? 4 : 8;
+  // LR/SC require natural alignment, reservation or not ("A" chapter, LR/SC)
+  if ((va & (size - 1)) != 0) {
+    raise(CAUSE_MISALIGNED_STORE, va);
+    return 0;
+  }
   const ok = resValid && resVa == va;
   resValid = false;
   if (!ok) return 1;
-  const size: u32 = word ? 4 : 8;
   const h = atomicHost(va, size, ACCESS_WRITE);
   if (trapPending) return 0;
   const cur: u64 = word ? sext32(load<u32>(h)) : load<u64>(h);
@@ -258,7 +263,8 @@ export function run(budget: u64): u32 {
         case O.OP_FENCE: break; // one hart, memory accesses in program order
         case O.OP_FENCE_I: break; // stores already invalidate the decoded instructions they overlap
         case O.OP_ECALL: raise(CAUSE_USER_ECALL + priv, 0); break;
-        case O.OP_EBREAK: raise(CAUSE_BREAKPOINT, pc); break;
+        // EBREAK is not a hardware breakpoint: mtval is zero (privileged spec 3.1.16)
+        case O.OP_EBREAK: raise(CAUSE_BREAKPOINT, 0); break;
 
         // ---- Zicsr
         case O.OP_CSRRW: case O.OP_CSRRS: case O.OP_CSRRC:

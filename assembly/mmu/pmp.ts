@@ -49,6 +49,8 @@ function pmpRange(i: u32): bool {
   if (a == A_TOR) {
     rangeLo = i == 0 ? 0 : csrRaw(CSR_PMPADDR0 + i - 1) << 2;
     rangeHi = addr << 2;
+    // pmpaddr[i-1] >= pmpaddr[i]: the entry matches no address (3.7.1)
+    if (rangeLo >= rangeHi) return false;
   } else if (a == A_NA4) {
     rangeLo = addr << 2;
     rangeHi = rangeLo + 4;
