@@ -2,6 +2,30 @@
 // and the `li` / `la` pseudo-instructions. Used by tests, benchmarks and the differential tests.
 import { encode, type Operands } from './encode.js';
 
+/** The instructions of `li rd, value`: lui/addiw for 32-bit values, then slli/addi steps. */
+export function liSequence(rd: number, value: bigint | number): [string, Operands][] {
+  const v = BigInt.asIntN(64, BigInt(value));
+  if (v >= -2048n && v < 2048n) return [['addi', { rd, rs1: 0, imm: Number(v) }]];
+  if (v >= -(2n ** 31n) && v < 2n ** 31n) {
+    const lo = Number(BigInt.asIntN(12, v));
+    const hi = Number(BigInt.asIntN(32, v - BigInt(lo)));
+    const out: [string, Operands][] = [['lui', { rd, imm: hi }]];
+    if (lo !== 0 || hi !== Number(v)) out.push(['addiw', { rd, rs1: rd, imm: lo }]);
+    return out;
+  }
+  const lo = BigInt.asIntN(12, v);
+  let hi = (v - lo) >> 12n;
+  let shift = 12n;
+  while ((hi & 1n) === 0n) {
+    hi >>= 1n;
+    shift++;
+  }
+  const out = liSequence(rd, hi);
+  out.push(['slli', { rd, rs1: rd, imm: Number(shift) }]);
+  if (lo !== 0n) out.push(['addi', { rd, rs1: rd, imm: Number(lo) }]);
+  return out;
+}
+
 type Item = { kind: 'insn'; name: string; ops: Operands; label?: string; field?: 'imm' } | { kind: 'bytes'; data: Uint8Array };
 
 export const RAM = 0x8000_0000n;
@@ -42,25 +66,7 @@ export class Program {
 
   /** Load a 64-bit constant (the usual lui/addiw/slli/addi expansion). */
   li(rd: number, value: bigint | number): this {
-    const v = BigInt.asIntN(64, BigInt(value));
-    if (v >= -2048n && v < 2048n) return this.i('addi', { rd, rs1: 0, imm: Number(v) });
-    if (v >= -(2n ** 31n) && v < 2n ** 31n) {
-      const lo = Number(BigInt.asIntN(12, v));
-      const hi = Number(BigInt.asIntN(32, v - BigInt(lo)));
-      this.i('lui', { rd, imm: hi });
-      if (lo !== 0 || hi !== Number(v)) this.i('addiw', { rd, rs1: rd, imm: lo });
-      return this;
-    }
-    const lo = BigInt.asIntN(12, v);
-    let hi = (v - lo) >> 12n;
-    let shift = 12n;
-    while ((hi & 1n) === 0n) {
-      hi >>= 1n;
-      shift++;
-    }
-    this.li(rd, hi);
-    this.i('slli', { rd, rs1: rd, imm: Number(shift) });
-    if (lo !== 0n) this.i('addi', { rd, rs1: rd, imm: Number(lo) });
+    for (const [name, ops] of liSequence(rd, value)) this.i(name, ops);
     return this;
   }
 
