@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks use: QEMU (the oracle and speed peer), the
-# bare-metal RISC-V toolchain, dtc. Installed only when missing; skipped without root/apt.
+# bare-metal RISC-V toolchain, dtc, Chromium (browser tests). Installed only when missing;
+# skipped without root/apt.
 set -euo pipefail
-pkgs=(qemu-system-misc gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler)
+pkgs=(qemu-system-misc gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf device-tree-compiler chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
