@@ -16,19 +16,28 @@ let core: Promise<Core> | undefined;
 let dirty = 0;
 
 /**
+ * Clear RAM where the last program wrote, load `image`, reset. Synchronous on purpose:
+ * callers await the core first, then load and run with no await in between, so concurrent
+ * programs cannot interleave on the one core.
+ */
+function loadFresh(c: Core, image: Uint8Array, touched: number): Core {
+  c.writeRam(RAM_BASE, new Uint8Array(Math.max(dirty, touched, image.length)));
+  dirty = Math.max(touched, image.length);
+  c.writeRam(RAM_BASE + BigInt(RAM_BYTES - 4096), new Uint8Array(4096));
+  c.writeRam(RAM_BASE, image);
+  c.reset(RAM_BASE);
+  return c;
+}
+
+/**
  * Run `image` from a clean machine. `touched`: how many bytes from 0x8000_0000 the program
  * may write (cleared before the run, since QEMU starts from zeroed RAM); the last page of
  * RAM is cleared too (programs store across the end of RAM).
  */
 export async function runWasmvisor(image: Uint8Array, touched: number, budget = 5_000_000n): Promise<WasmResult> {
   core ??= Core.create(RAM_BYTES);
-  const c = await core;
-  // everything below is synchronous: programs cannot interleave on the one core
-  c.writeRam(RAM_BASE, new Uint8Array(Math.max(dirty, touched, image.length)));
-  dirty = Math.max(touched, image.length);
-  c.writeRam(RAM_BASE + BigInt(RAM_BYTES - 4096), new Uint8Array(4096));
-  c.writeRam(RAM_BASE, image);
-  c.reset(RAM_BASE);
+  // everything after this await is synchronous: programs cannot interleave on the one core
+  const c = loadFresh(await core, image, touched);
   const chunks: Uint8Array[] = [];
   let exit: Exit | 'budget' = 'budget';
   for (;;) {
@@ -60,12 +69,7 @@ export interface TraceLine {
 export async function traceWasmvisor(image: Uint8Array, touched: number, from: bigint, to: bigint,
   operands: (insn: number) => { reads: [string, 'x' | 'f', number][]; writes: [string, 'x' | 'f', number][] }, max = 200): Promise<TraceLine[]> {
   core ??= Core.create(RAM_BYTES);
-  const c = await core;
-  c.writeRam(RAM_BASE, new Uint8Array(Math.max(dirty, touched, image.length)));
-  dirty = Math.max(touched, image.length);
-  c.writeRam(RAM_BASE + BigInt(RAM_BYTES - 4096), new Uint8Array(4096));
-  c.writeRam(RAM_BASE, image);
-  c.reset(RAM_BASE);
+  const c = loadFresh(await core, image, touched);
   const out: TraceLine[] = [];
   let guard = 0;
   while (c.pc !== from) {
