@@ -95,21 +95,11 @@ export function updateTimerIrqs(): void {
   else setMipHw(MIP_STIP, false);
 }
 
-/** Instructions until a timer compare value not yet reached is reached (u64 max: none). */
-export function insnsToNextTimer(): u64 {
-  let n: u64 = 0xffff_ffff_ffff_ffff;
-  const now = mtime();
-  if (now < mtimecmp) n = min(n, insnsUntil(mtimecmp));
-  if (stce()) {
-    const s = csrRaw(CSR_STIMECMP);
-    if (now < s) n = min(n, insnsUntil(s));
-  }
-  return n;
-}
+const NEVER: u64 = 0xffff_ffff_ffff_ffff;
 
-/** Ticks until the next timer compare value (u64 max: none); for WFI fast-forwarding. */
+/** Ticks until the nearest timer compare value not yet reached (NEVER: none). */
 export function ticksToNextTimer(): u64 {
-  let t: u64 = 0xffff_ffff_ffff_ffff;
+  let t = NEVER;
   const now = mtime();
   if (now < mtimecmp) t = min(t, mtimecmp - now);
   if (stce()) {
@@ -117,6 +107,12 @@ export function ticksToNextTimer(): u64 {
     if (now < s) t = min(t, s - now);
   }
   return t;
+}
+
+/** Instructions until that timer event (NEVER: none): the run loop's chunk bound. */
+export function insnsToNextTimer(): u64 {
+  const t = ticksToNextTimer();
+  return t == NEVER ? NEVER : insnsUntil(mtime() + t);
 }
 
 /** MRET (3.3.2): priv <- MPP, MIE <- MPIE, MPIE <- 1, MPP <- U; MPRV <- 0 if leaving M. */
