@@ -20,7 +20,7 @@ import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
 import { fetchSlow, decodeAt } from './fetch';
 import { OP_ILLEGAL_SLOT } from './decode';
 import {
-  read8, read16, read32, read64, write8, write16, write32, write64, atomicHost, lastAtomicPa,
+  read, write, atomicHost, lastAtomicPa,
 } from '../mmu/memory';
 import { invalidateCode } from './icache';
 import { execFloat } from './fpu';
@@ -221,17 +221,17 @@ export function run(budget: u64): u32 {
         case O.OP_BGE: if (<i64>getX(rs1(slot)) >= <i64>getX(rs2(slot))) npc = pc + <u64><i64>imm(slot); break;
         case O.OP_BLTU: if (getX(rs1(slot)) < getX(rs2(slot))) npc = pc + <u64><i64>imm(slot); break;
         case O.OP_BGEU: if (getX(rs1(slot)) >= getX(rs2(slot))) npc = pc + <u64><i64>imm(slot); break;
-        case O.OP_LB: { const v = read8(addr(slot)); if (!trapPending) setX(rd(slot), <u64><i64><i8>v); break; }
-        case O.OP_LH: { const v = read16(addr(slot)); if (!trapPending) setX(rd(slot), <u64><i64><i16>v); break; }
-        case O.OP_LW: { const v = read32(addr(slot)); if (!trapPending) setX(rd(slot), sext32(v)); break; }
-        case O.OP_LD: { const v = read64(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
-        case O.OP_LBU: { const v = read8(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
-        case O.OP_LHU: { const v = read16(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
-        case O.OP_LWU: { const v = read32(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
-        case O.OP_SB: write8(addr(slot), getX(rs2(slot))); break;
-        case O.OP_SH: write16(addr(slot), getX(rs2(slot))); break;
-        case O.OP_SW: write32(addr(slot), getX(rs2(slot))); break;
-        case O.OP_SD: write64(addr(slot), getX(rs2(slot))); break;
+        case O.OP_LB: { const v = read<u8>(addr(slot)); if (!trapPending) setX(rd(slot), <u64><i64><i8>v); break; }
+        case O.OP_LH: { const v = read<u16>(addr(slot)); if (!trapPending) setX(rd(slot), <u64><i64><i16>v); break; }
+        case O.OP_LW: { const v = read<u32>(addr(slot)); if (!trapPending) setX(rd(slot), sext32(v)); break; }
+        case O.OP_LD: { const v = read<u64>(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
+        case O.OP_LBU: { const v = read<u8>(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
+        case O.OP_LHU: { const v = read<u16>(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
+        case O.OP_LWU: { const v = read<u32>(addr(slot)); if (!trapPending) setX(rd(slot), v); break; }
+        case O.OP_SB: write<u8>(addr(slot), getX(rs2(slot))); break;
+        case O.OP_SH: write<u16>(addr(slot), getX(rs2(slot))); break;
+        case O.OP_SW: write<u32>(addr(slot), getX(rs2(slot))); break;
+        case O.OP_SD: write<u64>(addr(slot), getX(rs2(slot))); break;
         case O.OP_ADDI: setX(rd(slot), getX(rs1(slot)) + <u64><i64>imm(slot)); break;
         case O.OP_SLTI: setX(rd(slot), <i64>getX(rs1(slot)) < <i64>imm(slot) ? 1 : 0); break;
         case O.OP_SLTIU: setX(rd(slot), getX(rs1(slot)) < <u64><i64>imm(slot) ? 1 : 0); break;

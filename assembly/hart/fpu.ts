@@ -7,7 +7,7 @@ import { getX, setX, getF, setF, csrRaw, raise, trapPending, MSTATUS_FS, CAUSE_I
 import { CSR_MSTATUS } from './opcodes.gen';
 import { frm, fflags } from './fpstate';
 import { markFsDirty } from './csr';
-import { read32, read64, write32, write64 } from '../mmu/memory';
+import { read, write } from '../mmu/memory';
 import * as S from './softfloat';
 
 const BOX: u64 = 0xffff_ffff_0000_0000;
@@ -67,12 +67,12 @@ export function execFloat(op: u32, slot: u32): void {
     // ---- loads and stores move bits unchanged (single: NaN-boxed on load)
     case O.OP_FLW: case O.OP_FLD: {
       const a = getX(r1) + <u64><i64>load<i32>(slot, SLOT_IMM);
-      if (op == O.OP_FLW) { const v = read32(a); if (!trapPending) setFs(rd, <u32>v); }
-      else { const v = read64(a); if (!trapPending) setFd(rd, v); }
+      if (op == O.OP_FLW) { const v = read<u32>(a); if (!trapPending) setFs(rd, <u32>v); }
+      else { const v = read<u64>(a); if (!trapPending) setFd(rd, v); }
       return;
     }
-    case O.OP_FSW: write32(getX(r1) + <u64><i64>load<i32>(slot, SLOT_IMM), getF(r2)); return;
-    case O.OP_FSD: write64(getX(r1) + <u64><i64>load<i32>(slot, SLOT_IMM), getF(r2)); return;
+    case O.OP_FSW: write<u32>(getX(r1) + <u64><i64>load<i32>(slot, SLOT_IMM), getF(r2)); return;
+    case O.OP_FSD: write<u64>(getX(r1) + <u64><i64>load<i32>(slot, SLOT_IMM), getF(r2)); return;
 
     // ---- single precision
     case O.OP_FMADD_S: case O.OP_FMSUB_S: case O.OP_FNMSUB_S: case O.OP_FNMADD_S:

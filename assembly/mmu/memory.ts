@@ -16,45 +16,20 @@ import { invalidateCode, pageHasCode } from '../hart/icache';
   return load<u64>(e) == tlbTag(va) && (<u32>va & 0xfff) <= 4096 - size;
 }
 
-@inline export function read8(va: u64): u64 {
+/** Load a T (u8, u16, u32, u64) at `va`, zero-extended; on a fault trapPending is set. */
+@inline export function read<T>(va: u64): u64 {
+  const size = <u32>sizeof<T>();
   const e = tlbSlot(tlbRead, va);
-  if (hit(e, va, 1)) { countTlbHit(); return load<u8>(<usize>(load<u64>(e, 8) + va)); }
-  return readSlow(va, 1);
+  if (hit(e, va, size)) { countTlbHit(); return <u64>load<T>(<usize>(load<u64>(e, 8) + va)); }
+  return readSlow(va, size);
 }
-@inline export function read16(va: u64): u64 {
-  const e = tlbSlot(tlbRead, va);
-  if (hit(e, va, 2)) { countTlbHit(); return load<u16>(<usize>(load<u64>(e, 8) + va)); }
-  return readSlow(va, 2);
-}
-@inline export function read32(va: u64): u64 {
-  const e = tlbSlot(tlbRead, va);
-  if (hit(e, va, 4)) { countTlbHit(); return load<u32>(<usize>(load<u64>(e, 8) + va)); }
-  return readSlow(va, 4);
-}
-@inline export function read64(va: u64): u64 {
-  const e = tlbSlot(tlbRead, va);
-  if (hit(e, va, 8)) { countTlbHit(); return load<u64>(<usize>(load<u64>(e, 8) + va)); }
-  return readSlow(va, 8);
-}
-@inline export function write8(va: u64, v: u64): void {
+
+/** Store the low bytes of `v` as a T at `va`; on a fault trapPending is set. */
+@inline export function write<T>(va: u64, v: u64): void {
+  const size = <u32>sizeof<T>();
   const e = tlbSlot(tlbWrite, va);
-  if (hit(e, va, 1)) { countTlbHit(); store<u8>(<usize>(load<u64>(e, 8) + va), <u8>v); return; }
-  writeSlow(va, 1, v);
-}
-@inline export function write16(va: u64, v: u64): void {
-  const e = tlbSlot(tlbWrite, va);
-  if (hit(e, va, 2)) { countTlbHit(); store<u16>(<usize>(load<u64>(e, 8) + va), <u16>v); return; }
-  writeSlow(va, 2, v);
-}
-@inline export function write32(va: u64, v: u64): void {
-  const e = tlbSlot(tlbWrite, va);
-  if (hit(e, va, 4)) { countTlbHit(); store<u32>(<usize>(load<u64>(e, 8) + va), <u32>v); return; }
-  writeSlow(va, 4, v);
-}
-@inline export function write64(va: u64, v: u64): void {
-  const e = tlbSlot(tlbWrite, va);
-  if (hit(e, va, 8)) { countTlbHit(); store<u64>(<usize>(load<u64>(e, 8) + va), v); return; }
-  writeSlow(va, 8, v);
+  if (hit(e, va, size)) { countTlbHit(); store<T>(<usize>(load<u64>(e, 8) + va), <T>v); return; }
+  writeSlow(va, size, v);
 }
 
 // ---- slow paths
