@@ -3,13 +3,14 @@
 import {
   HART_BASE, RAM_BASE, RAM_MAX, PC_ADDR, TLB_BASE, TLB_SIZE, ICACHE_TAGS, ICACHE_MAP,
   ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END, SCRATCH_SLOT,
+  HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW,
 } from './memmap';
 import { setPriv, PRV_M, trapPending } from './hart/state';
 import { initCsrs, csrPeek, misa } from './hart/csr';
 import { setRamSize, ramSize } from './mmu/ram';
 import { tlbFlushAll, updateViews, tlbHits, tlbMisses, tlbFlushes } from './mmu/tlb';
 import { icacheFlush, invalidateCodeRange as invalidate, icacheMisses, icacheFlushes } from './hart/icache';
-import { resetExecution } from './hart/execute';
+import { resetExecution, setIdleSkip as setSkip } from './hart/execute';
 import { decodeInto, OP_ILLEGAL_SLOT } from './hart/decode';
 import { instret } from './hart/counters';
 import { fflagsSet, setFrm } from './hart/fpstate';
@@ -20,6 +21,12 @@ import { trapsTaken, interruptsTaken } from './hart/trap';
 import { pageWalks, walkRefs } from './mmu/walk';
 import { mmioReads, mmioWrites } from './devices/bus';
 import { exitValue as exitVal } from './exit';
+import { resetPlic, plicSetLevel, plicClaims, PLIC_SOURCES } from './devices/plic';
+import { resetRtc, rtcSetEpoch } from './devices/goldfish_rtc';
+import { resetHostWindows, mapHostWindow as mapWindow, mmioExits } from './devices/hostdev';
+import { resetSbi, sbiBoot, sbiCalls } from './sbi';
+import { ticksToNextTimer as ticksToTimer } from './hart/trap';
+import { advanceTime as advance } from './devices/clint';
 import * as ST from './stats';
 
 export {
@@ -27,11 +34,13 @@ export {
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
+  EXIT_MMIO, EXIT_M_TRAP, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
+  MMIO_ENTRY_SIZE,
 } from './memmap';
 export {
   STAT_INSTRET, STAT_TRAPS, STAT_INTERRUPTS, STAT_TLB_HITS, STAT_TLB_MISSES, STAT_PAGE_WALKS,
   STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
-  STAT_TLB_FLUSHES, STAT_WFI, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
 export { run } from './hart/execute';
 
@@ -75,6 +84,11 @@ export function reset(pc: u64): void {
   resetExecution();
   resetClint();
   resetUart();
+  resetPlic();
+  resetRtc();
+  resetHostWindows();
+  memory.fill(HOSTDEV_BASE, 0, HOSTDEV_SLOTS * HOSTDEV_WINDOW);
+  resetSbi();
   tlbFlushAll();
   icacheFlush();
   updateViews();
@@ -94,6 +108,9 @@ export function flushStats(): void {
   ST.statSet(ST.STAT_MMIO_READS, mmioReads);
   ST.statSet(ST.STAT_MMIO_WRITES, mmioWrites);
   ST.statSet(ST.STAT_TLB_FLUSHES, tlbFlushes);
+  ST.statSet(ST.STAT_SBI_CALLS, sbiCalls);
+  ST.statSet(ST.STAT_MMIO_EXITS, mmioExits);
+  ST.statSet(ST.STAT_PLIC_CLAIMS, plicClaims);
 }
 
 /** The host wrote guest RAM [pa, pa+len) (loader, DMA): drop decoded code there. */
@@ -126,4 +143,42 @@ export function decodeOp(insn: u32): u32 {
 
 export function getMisa(): u64 {
   return misa;
+}
+
+/** Drive PLIC input `src` (1..95) from a host device (virtio-mmio slots use 1..8). */
+export function setIrq(src: u32, high: bool): void {
+  if (src < PLIC_SOURCES) plicSetLevel(src, high);
+}
+
+/** Map host-device register window `slot` at guest physical [pa, pa+size); false if invalid. */
+export function mapHostWindow(slot: u32, pa: u64, size: u64): bool {
+  return mapWindow(slot, pa, size);
+}
+
+/**
+ * Start the hart in S-mode at `entry` with a0 = 0 (hartid), a1 = `dtb`, the host answering
+ * SBI calls (sbi.ts) — the state SBI firmware hands to a kernel.
+ */
+export function bootSupervisor(entry: u64, dtb: u64): void {
+  sbiBoot(entry, dtb);
+}
+
+/** Wall-clock time (ns since the Unix epoch) the goldfish RTC shows at mtime 0. */
+export function setRtcEpoch(ns: u64): void {
+  rtcSetEpoch(ns);
+}
+
+/** Timebase ticks until the next timer event (all ones: none is armed). */
+export function ticksToNextTimer(): u64 {
+  return ticksToTimer();
+}
+
+/** Let `ticks` of time pass without executing (the host idled the hart in WFI). */
+export function advanceTime(ticks: u64): void {
+  advance(ticks);
+}
+
+/** Idle policy for WFI with a timer armed: skip time forward (1) or exit to the host (0). */
+export function setIdleSkip(on: bool): void {
+  setSkip(on);
 }

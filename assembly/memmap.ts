@@ -7,6 +7,8 @@
 //   0x0011_0000  event counters (u64 each)
 //   0x0011_8000  console rings (UART TX / RX)
 //   0x0012_0000  software TLB
+//   0x0018_0000  register windows of host-modelled devices (virtio-mmio)
+//   0x0018_8000  queue of stores to those windows, applied by the host (EXIT_MMIO)
 //   0x0019_0000  decoded-instruction cache tags
 //   0x0020_0000  physical RAM page -> decoded-cache page map
 //   0x0040_0000  decoded-instruction cache
@@ -41,6 +43,15 @@ export const TLB_BASE: u32 = 0x0012_0000;
 export const TLB_ENTRIES: u32 = 2048;
 export const TLB_VIEWS: u32 = 4;
 export const TLB_SIZE: u32 = TLB_VIEWS * 3 * TLB_ENTRIES * 16; // 384 KiB: ends at 0x0018_0000
+
+/** Register windows of devices the host models (hostdev.ts): HOSTDEV_SLOTS of HOSTDEV_WINDOW bytes. */
+export const HOSTDEV_BASE: u32 = 0x0018_0000;
+export const HOSTDEV_SLOTS: u32 = 8;
+export const HOSTDEV_WINDOW: u32 = 0x1000;
+/** Stores to host windows: [count u32][pad u32] then entries (pa u64, value u64, size u32, slot u32). */
+export const MMIO_QUEUE: u32 = 0x0018_8000;
+export const MMIO_QUEUE_ENTRIES: u32 = 16;
+export const MMIO_ENTRY_SIZE: u32 = 24;
 
 /** Decoded-instruction cache: ICACHE_PAGES pages of 2048 slots (one per halfword). */
 export const ICACHE_PAGES: u32 = 512;
@@ -77,3 +88,7 @@ export const EXIT_FAIL: u32 = 3;
 export const EXIT_CONSOLE: u32 = 4;
 export const EXIT_WFI: u32 = 5;
 export const EXIT_HOST_CALL: u32 = 6;
+/** Stores to host-device windows are queued at MMIO_QUEUE. */
+export const EXIT_MMIO: u32 = 7;
+/** With the host's SBI as firmware, a trap reached M-mode, where nothing handles it (value: mcause). */
+export const EXIT_M_TRAP: u32 = 8;

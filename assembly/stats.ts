@@ -16,6 +16,9 @@ export const STAT_MMIO_READS: u32 = 9;
 export const STAT_MMIO_WRITES: u32 = 10;
 export const STAT_TLB_FLUSHES: u32 = 11;
 export const STAT_WFI: u32 = 12;
+export const STAT_SBI_CALLS: u32 = 13;
+export const STAT_MMIO_EXITS: u32 = 14;
+export const STAT_PLIC_CLAIMS: u32 = 15;
 /** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */

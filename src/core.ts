@@ -13,6 +13,12 @@ export interface CoreExports {
   mtime(): bigint;
   getMisa(): bigint;
   decodeOp(insn: number): number;
+  setIrq(src: number, high: number): void;
+  mapHostWindow(slot: number, pa: bigint, size: bigint): number;
+  bootSupervisor(entry: bigint, dtb: bigint): void;
+  setRtcEpoch(ns: bigint): void;
+  ticksToNextTimer(): bigint;
+  advanceTime(ticks: bigint): void;
   [name: string]: unknown;
 }
 
@@ -25,11 +31,24 @@ export enum Exit {
   Console = 4,
   Wfi = 5,
   HostCall = 6,
+  /** Stores to host-device windows are queued (Core.takeMmioWrites). */
+  Mmio = 7,
+  /** With the host's SBI as firmware a trap reached M-mode (exitValue: mcause, bit 31 = interrupt). */
+  MTrap = 8,
+}
+
+/** A guest store to a host-device register window (KVM_EXIT_MMIO-like, posted). */
+export interface MmioWrite {
+  slot: number;
+  pa: bigint;
+  size: number;
+  value: bigint;
 }
 
 export const STAT_NAMES = [
   'instret', 'traps', 'interrupts', 'tlbHits', 'tlbMisses', 'pageWalks', 'walkRefs',
   'icacheMisses', 'icacheFlushes', 'mmioReads', 'mmioWrites', 'tlbFlushes', 'wfi',
+  'sbiCalls', 'mmioExits', 'plicClaims',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
@@ -204,6 +223,62 @@ export class Core {
       rm: b.getUint8(this.constant('SLOT_RM')),
       imm: b.getInt32(this.constant('SLOT_IMM'), true),
     };
+  }
+
+  /** Drive PLIC interrupt line `src` (1..95). */
+  setIrq(src: number, high: boolean): void {
+    this.ex.setIrq(src, high ? 1 : 0);
+  }
+
+  /** Map host-device window `slot` at guest physical [pa, pa+size); returns its register view. */
+  mapHostWindow(slot: number, pa: bigint, size: number): DataView {
+    if (!this.ex.mapHostWindow(slot, pa, BigInt(size))) throw new RangeError(`bad host window ${slot} (${size} bytes)`);
+    return this.hostWindow(slot);
+  }
+
+  /** The register window of host device `slot` (re-fetch after memory growth). */
+  hostWindow(slot: number): DataView {
+    const w = this.constant('HOSTDEV_WINDOW');
+    return new DataView(this.buffer, this.constant('HOSTDEV_BASE') + slot * w, w);
+  }
+
+  /** The guest's stores to host windows since the last call, in order. */
+  takeMmioWrites(): MmioWrite[] {
+    const q = this.constant('MMIO_QUEUE');
+    const v = new DataView(this.buffer, q);
+    const n = v.getUint32(0, true);
+    const size = this.constant('MMIO_ENTRY_SIZE');
+    const out: MmioWrite[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = 8 + i * size;
+      out.push({
+        pa: v.getBigUint64(e, true),
+        value: v.getBigUint64(e + 8, true),
+        size: v.getUint32(e + 16, true),
+        slot: v.getUint32(e + 20, true),
+      });
+    }
+    v.setUint32(0, 0, true);
+    return out;
+  }
+
+  /** Start in S-mode at `entry` (a0 = hartid 0, a1 = dtb) with the host as SBI firmware. */
+  bootSupervisor(entry: bigint, dtb: bigint): void {
+    this.ex.bootSupervisor(entry, dtb);
+  }
+
+  setRtcEpoch(ns: bigint): void {
+    this.ex.setRtcEpoch(ns);
+  }
+
+  /** Timebase ticks (10 MHz) until the next armed timer, or undefined if none is armed. */
+  ticksToNextTimer(): bigint | undefined {
+    const t = this.ex.ticksToNextTimer();
+    return t === 0xffff_ffff_ffff_ffffn ? undefined : t;
+  }
+
+  advanceTime(ticks: bigint): void {
+    this.ex.advanceTime(ticks);
   }
 
   /** Bytes the guest wrote to the UART since the last call. */

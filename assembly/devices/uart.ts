@@ -7,6 +7,7 @@ import { requestExit } from '../exit';
 
 export const UART_BASE: u64 = 0x1000_0000;
 export const UART_SIZE: u64 = 0x100;
+export const UART_IRQ: u32 = 10;
 
 const LSR_DR: u8 = 0x01;
 const LSR_THRE: u8 = 0x20;

@@ -26,6 +26,8 @@ import { invalidateCode } from './icache';
 import { execFloat } from './fpu';
 import { advanceTime } from '../devices/clint';
 import { exitReason, clearExit, requestExit } from '../exit';
+import { sbiHost, sbiCall } from '../sbi';
+import { syncDeviceIrqs } from '../devices/bus';
 
 // ---- helpers for M (unprivileged spec, "M" chapter)
 
@@ -144,6 +146,15 @@ function storeConditional(va: u64, src: u64, word: bool): u64 {
 
 /** WFI executed and no interrupt has woken the hart yet (3.3.3). */
 let wfiWaiting: bool = false;
+/**
+ * While the hart waits for a timer: true = jump time forward to it (deterministic, like
+ * QEMU's -icount sleep=off); false = return EXIT_WFI (value 1) and let the host wait for it
+ * in real time, then advanceTime().
+ */
+export let idleSkip: bool = true;
+export function setIdleSkip(on: bool): void {
+  idleSkip = on;
+}
 
 @inline function illegal(slot: u32): void {
   raise(CAUSE_ILLEGAL_INSTRUCTION, <u64>load<u32>(slot, SLOT_RAW));
@@ -163,6 +174,7 @@ export function run(budget: u64): u32 {
   while (exitReason == EXIT_BUDGET && instret - start + traps < budget) {
     // ---- between chunks: time, interrupts, idling
     updateTimerIrqs();
+    syncDeviceIrqs();
     const irq = pendingInterrupt();
     if (irq >= 0) {
       wfiWaiting = false;
@@ -176,8 +188,8 @@ export function run(budget: u64): u32 {
       } else {
         // idle until the next timer event; with none, the host must supply an event
         const t = ticksToNextTimer();
-        if (t == 0xffff_ffff_ffff_ffff) {
-          requestExit(EXIT_WFI, 0);
+        if (t == 0xffff_ffff_ffff_ffff || !idleSkip) {
+          requestExit(EXIT_WFI, t == 0xffff_ffff_ffff_ffff ? 0 : 1);
           break;
         }
         advanceTime(t);
@@ -262,7 +274,11 @@ export function run(budget: u64): u32 {
         case O.OP_SRAW: setX(rd(slot), <u64><i64>(<i32>getX(rs1(slot)) >> (<i32>getX(rs2(slot)) & 31))); break;
         case O.OP_FENCE: break; // one hart, memory accesses in program order
         case O.OP_FENCE_I: break; // stores already invalidate the decoded instructions they overlap
-        case O.OP_ECALL: raise(CAUSE_USER_ECALL + priv, 0); break;
+        case O.OP_ECALL:
+          // with no firmware, the host answers S-mode's SBI calls (sbi.ts)
+          if (priv == PRV_S && sbiHost) sbiCall();
+          else raise(CAUSE_USER_ECALL + priv, 0);
+          break;
         // EBREAK is not a hardware breakpoint: mtval is zero (privileged spec 3.1.16)
         case O.OP_EBREAK: raise(CAUSE_BREAKPOINT, 0); break;
 

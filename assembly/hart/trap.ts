@@ -12,6 +12,9 @@ import { mipValue, setMipHw, stce } from './csr';
 import { updateViews } from '../mmu/tlb';
 import { mtime, mtimecmp, msip, insnsUntil } from '../devices/clint';
 import { statAdd, STAT_EXC_BASE, STAT_IRQ_BASE } from '../stats';
+import { sbiHost, sbiTimecmp } from '../sbi';
+import { requestExit } from '../exit';
+import { EXIT_M_TRAP } from '../memmap';
 
 export let trapsTaken: u64 = 0;
 export let interruptsTaken: u64 = 0;
@@ -47,6 +50,8 @@ export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u6
     csrRawSet(CSR_MSTATUS, ms);
     setPriv(PRV_M);
     tvec = csrRaw(CSR_MTVEC);
+    // the host's SBI is the firmware: no M-mode code exists to handle this trap
+    if (sbiHost) requestExit(EXIT_M_TRAP, cause | (isInterrupt ? 0x8000_0000 : 0));
   }
   updateViews();
   const base = tvec & ~<u64>3;
@@ -86,13 +91,13 @@ export function wfiWake(): bool {
   return (mipValue() & csrRaw(CSR_MIE)) != 0;
 }
 
-/** Drive mip's timer and software bits from the CLINT and Sstc. */
+/** Drive mip's timer and software bits from the CLINT, Sstc and the host SBI's timer. */
 export function updateTimerIrqs(): void {
   const now = mtime();
   setMipHw(MIP_MTIP, now >= mtimecmp);
   setMipHw(MIP_MSIP, msip != 0);
   if (stce()) setMipHw(MIP_STIP, now >= csrRaw(CSR_STIMECMP));
-  else setMipHw(MIP_STIP, false);
+  else setMipHw(MIP_STIP, sbiHost && now >= sbiTimecmp);
 }
 
 const NEVER: u64 = 0xffff_ffff_ffff_ffff;
@@ -102,10 +107,8 @@ export function ticksToNextTimer(): u64 {
   let t = NEVER;
   const now = mtime();
   if (now < mtimecmp) t = min(t, mtimecmp - now);
-  if (stce()) {
-    const s = csrRaw(CSR_STIMECMP);
-    if (now < s) t = min(t, s - now);
-  }
+  const s = stce() ? csrRaw(CSR_STIMECMP) : sbiHost ? sbiTimecmp : NEVER;
+  if (now < s) t = min(t, s - now);
   return t;
 }
 
