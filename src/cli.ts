@@ -5,43 +5,58 @@ import { runBare } from './machines/bare.js';
 import { LoadError } from './loader/elf.js';
 import { STAT_NAMES } from './core.js';
 import { disassemble } from './isa/disasm.js';
+import {
+  createMachine, parseSize, ConfigError, MACHINE_TYPES, type MachineOptions, type MachineStats, type DriveOptions,
+} from './machine.js';
+import { openFileBackend } from './devices/virtio/block-file.js';
+import { FdtError } from './platform/fdt.js';
+import { BoardConfigError } from './platform/devicetree.js';
 
 const PRIV_NAMES = ['U', 'S', '?', 'M'];
-
-const MACHINE_TYPES = ['native', 'hypervisor', 'paravirt', 'full', 'hw-assist', 'kvm', 'container'] as const;
+const TYPES = Object.keys(MACHINE_TYPES);
+const DEVICES = ['virtio-rng-device', 'virtio-net-device', 'virtio-console-device'];
+/** The extensions of the hart (-cpu rv64,<ext>=on|off): all are always on. */
+const CPU_EXTENSIONS = ['i', 'm', 'a', 'f', 'd', 'c', 's', 'u', 'zicsr', 'zifencei', 'zicntr', 'sv39', 'sv48'];
 
 const USAGE = `usage: wasmvisor run [options]
-  -kernel FILE        ELF64 RISC-V executable or raw image (raw images load at 0x80000000)
-  -bios none          run the kernel from reset in M-mode, without firmware (required for now)
-  -m SIZE             guest RAM, e.g. 128M, 1G (a bare number means MiB, as in QEMU); default 128M
-  --type TYPE         virtualization type: ${MACHINE_TYPES.join('|')} (default native)
+  -kernel FILE        Linux Image, ELF64 RISC-V executable or raw binary
+  -initrd FILE        initial ramdisk (placed below the device tree, at the top of RAM)
+  -append CMDLINE     kernel command line
+  -bios FILE|none     M-mode firmware such as OpenSBI's fw_dynamic.bin; 'none' runs the kernel
+                      from reset in M-mode. Default: the host answers SBI calls (no firmware)
+  -m SIZE             guest RAM, e.g. 256M, 1G (a bare number means MiB, as in QEMU); default 256M
+  -drive file=F,if=virtio[,format=raw][,readonly=on][,snapshot=on]
+                      a virtio-blk disk (snapshot: writes go to memory, the file is untouched)
+  -device virtio-rng-device|virtio-net-device|virtio-console-device
+  -cpu rv64[,<ext>=on]  the hart (rv64imafdc, zicsr, zifencei, zicntr, sv39/sv48)
+  -nographic          accepted for QEMU compatibility (the console is always the terminal)
+  --type TYPE         virtualization type: ${TYPES.join('|')} (default native)
+  --idle sleep|skip   while the guest idles: wait in real time (default) or skip ahead
   --max-insns N       stop after N instructions
   --stats             print the event counters on exit (stderr)
-  --trace             print every executed instruction, disassembled (stderr; slow)
-  -h, --help          this text`;
+  --trace             print every executed instruction, disassembled (stderr; slow; -bios none)
+  -h, --help          this text
+The console is the terminal; on a TTY, Ctrl-A x quits (as in QEMU).`;
 
 class UsageError extends Error {}
 
-export function parseSize(s: string): bigint {
-  const m = /^(\d+)([KMGT]?)i?B?$/i.exec(s.trim());
-  if (!m) throw new UsageError(`bad size '${s}' (examples: 512M, 1G)`);
-  const unit = m[2].toUpperCase();
-  const mult = { '': 1n << 20n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n }[unit]!;
-  return BigInt(m[1]) * mult;
-}
-
 interface RunArgs {
   kernel?: string;
+  initrd?: string;
+  append?: string;
   bios?: string;
-  memory: bigint;
+  memory: string;
   type: string;
+  drives: DriveSpec[];
+  devices: string[];
+  idle?: string;
   maxInsns?: bigint;
   stats: boolean;
   trace: boolean;
 }
 
 function parseRun(argv: string[]): RunArgs {
-  const a: RunArgs = { memory: 128n << 20n, type: 'native', stats: false, trace: false };
+  const a: RunArgs = { memory: '256M', type: 'native', stats: false, trace: false, drives: [], devices: [] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -51,9 +66,21 @@ function parseRun(argv: string[]): RunArgs {
     };
     switch (flag) {
       case '-kernel': a.kernel = value(); break;
+      case '-initrd': a.initrd = value(); break;
+      case '-append': a.append = value(); break;
       case '-bios': a.bios = value(); break;
-      case '-m': a.memory = parseSize(value()); break;
+      case '-m': a.memory = value(); break;
+      case '-drive': a.drives.push(parseDrive(value())); break;
+      case '-device': {
+        const d = value();
+        if (!DEVICES.includes(d)) throw new UsageError(`-device ${d}: unknown device (one of: ${DEVICES.join(', ')})`);
+        a.devices.push(d);
+        break;
+      }
+      case '-cpu': checkCpu(value()); break;
+      case '-nographic': break;
       case '--type': a.type = value(); break;
+      case '--idle': a.idle = value(); break;
       case '--max-insns': {
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--max-insns takes a whole number, not '${v}'`);
@@ -66,50 +93,170 @@ function parseRun(argv: string[]): RunArgs {
       default: throw new UsageError(`unknown option '${flag}'`);
     }
   }
-  if (!(MACHINE_TYPES as readonly string[]).includes(a.type))
-    throw new UsageError(`unknown machine type '${a.type}' (one of: ${MACHINE_TYPES.join(', ')})`);
-  if (a.type !== 'native') throw new UsageError(`machine type '${a.type}' is not implemented yet; only 'native' runs today`);
-  if (!a.kernel) throw new UsageError('-kernel FILE is required');
-  if (a.bios !== 'none')
-    throw new UsageError(a.bios === undefined
-      ? 'the built-in SBI firmware is not implemented yet: pass -bios none to run the kernel bare in M-mode'
-      : `-bios ${a.bios}: only '-bios none' is supported for now`);
+  if (!TYPES.includes(a.type)) throw new UsageError(`unknown machine type '${a.type}' (one of: ${TYPES.join(', ')})`);
+  if (!MACHINE_TYPES[a.type as keyof typeof MACHINE_TYPES].implemented)
+    throw new UsageError(`machine type '${a.type}' is not implemented yet; only 'native' runs today`);
+  if (!a.kernel && (a.bios === undefined || a.bios === 'none')) throw new UsageError('-kernel FILE is required');
+  if (a.idle !== undefined && a.idle !== 'sleep' && a.idle !== 'skip') throw new UsageError(`--idle takes sleep or skip, not '${a.idle}'`);
+  if (a.trace && a.bios !== 'none') throw new UsageError('--trace needs -bios none');
+  try {
+    parseSize(a.memory);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return a;
+}
+
+function checkCpu(spec: string): void {
+  const [model, ...props] = spec.split(',');
+  if (model !== 'rv64' && model !== 'any' && model !== 'max') throw new UsageError(`-cpu ${model}: the hart is an rv64 (rv64imafdc)`);
+  for (const p of props) {
+    const [ext, v] = p.split('=');
+    if (!CPU_EXTENSIONS.includes(ext.toLowerCase())) throw new UsageError(`-cpu: extension '${ext}' is not implemented (the hart has ${CPU_EXTENSIONS.join(', ')})`);
+    if (v !== undefined && !['on', 'true', 'yes'].includes(v)) throw new UsageError(`-cpu: extension '${ext}' cannot be turned off`);
+  }
+}
+
+interface DriveSpec {
+  file: string;
+  readOnly: boolean;
+  snapshot: boolean;
+}
+
+/** QEMU's -drive key=value list. */
+function parseDrive(spec: string): DriveSpec {
+  const kv = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new UsageError(`-drive ${spec}: '${part}' is not key=value`);
+    kv.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const file = kv.get('file');
+  if (!file) throw new UsageError(`-drive ${spec}: file= is required`);
+  const bool = (k: string) => {
+    const v = kv.get(k);
+    if (v === undefined) return false;
+    if (['on', 'true', 'yes'].includes(v)) return true;
+    if (['off', 'false', 'no'].includes(v)) return false;
+    throw new UsageError(`-drive: ${k}=${v}: expected on or off`);
+  };
+  for (const k of kv.keys())
+    if (!['file', 'if', 'format', 'readonly', 'snapshot', 'id', 'media'].includes(k)) throw new UsageError(`-drive: unknown key '${k}'`);
+  if ((kv.get('if') ?? 'virtio') !== 'virtio') throw new UsageError(`-drive: if=${kv.get('if')} is not supported (if=virtio)`);
+  if ((kv.get('format') ?? 'raw') !== 'raw') throw new UsageError(`-drive: format=${kv.get('format')} is not supported (format=raw)`);
+  return { file, readOnly: bool('readonly'), snapshot: bool('snapshot') };
+}
+
+function openDrive(d: DriveSpec): DriveOptions {
+  // snapshot: the file is opened read-only and writes go to an overlay in memory
+  return { backend: openFileBackend(d.file, { readOnly: d.readOnly || d.snapshot }), readOnly: d.readOnly, snapshot: d.snapshot };
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new LoadError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function printStats(s: MachineStats | ReturnType<typeof Object>, seconds: number): void {
+  const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
+  const mips = Number(s.instret) / seconds / 1e6;
+  lines.push(`${'seconds'.padEnd(14)} ${seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
+  for (const d of (s as MachineStats).devices ?? [])
+    lines.push(`${d.device} @${d.address}: ${d.requests} requests, ${d.notifies} notifies, ${d.interrupts} interrupts, ${d.errors} errors`);
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+/** -bios none --trace: the bare single-stepping runner. */
+async function traceRun(a: RunArgs): Promise<number> {
+  const r = await runBare({
+    memory: parseSize(a.memory),
+    image: readInput(a.kernel!, 'kernel'),
+    imageName: a.kernel,
+    maxInstructions: a.maxInsns,
+    onConsole: (b) => process.stdout.write(b),
+    trace: (pc, insn, priv) => process.stderr.write(`${PRIV_NAMES[priv]} 0x${pc.toString(16).padStart(16, '0')}: ${disassemble(insn, pc)}\n`),
+  });
+  if (a.stats) printStats(r.stats, r.seconds);
+  return r.reason === 'fail' ? r.status || 1 : 0;
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
   const a = parseRun(argv);
-  let image: Uint8Array;
-  try {
-    image = readFileSync(a.kernel!);
-  } catch (e) {
-    throw new LoadError(`cannot read ${a.kernel}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const r = await runBare({
+  if (a.trace) return traceRun(a);
+  const opts: MachineOptions = {
+    type: a.type as MachineOptions['type'],
     memory: a.memory,
-    image,
-    imageName: a.kernel,
+    kernel: a.kernel ? readInput(a.kernel, 'kernel') : undefined,
+    initrd: a.initrd ? readInput(a.initrd, 'initrd') : undefined,
+    append: a.append,
+    bios: a.bios === undefined ? 'host' : a.bios === 'none' ? 'none' : readInput(a.bios, 'firmware'),
+    drives: a.drives.map(openDrive),
+    idle: a.idle as MachineOptions['idle'],
     maxInstructions: a.maxInsns,
     onConsole: (b) => process.stdout.write(b),
-    trace: a.trace
-      ? (pc, insn, priv) => process.stderr.write(`${PRIV_NAMES[priv]} 0x${pc.toString(16).padStart(16, '0')}: ${disassemble(insn, pc)}\n`)
-      : undefined,
-  });
-  const where = `pc 0x${r.pc.toString(16)} in ${PRIV_NAMES[r.priv]}-mode, after ${disassemble(r.lastInsn, undefined)}`;
-  if (a.stats) {
-    const s = r.stats;
-    const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
-    const mips = Number(s.instret) / r.seconds / 1e6;
-    lines.push(`${'seconds'.padEnd(14)} ${r.seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
-    process.stderr.write(lines.join('\n') + '\n');
+  };
+  opts.rng = a.devices.includes('virtio-rng-device');
+  opts.net = a.devices.includes('virtio-net-device');
+  opts.virtioConsole = a.devices.includes('virtio-console-device');
+  const m = await createMachine(opts);
+  const detach = attachConsole((b) => m.sendConsole(b), () => m.stop(), () => m.endInput());
+  let r;
+  try {
+    r = await m.run();
+  } finally {
+    detach();
   }
-  if (r.reason === 'limit') process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions (${where})\n`);
-  if (r.reason === 'idle') {
-    process.stderr.write(`wasmvisor: the hart is waiting (WFI) with no interrupt that can wake it (${where})\n`);
-    return 1;
+  const core = m.core;
+  const where = `pc 0x${core.pc.toString(16)} in ${PRIV_NAMES[core.priv]}-mode, after ${disassemble(core.lastInsn, undefined)}`;
+  if (a.stats) printStats(r.stats, r.stats.seconds);
+  switch (r.reason) {
+    case 'limit': process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions (${where})\n`); return 0;
+    case 'idle':
+      process.stderr.write(`wasmvisor: the hart is waiting (WFI) with no interrupt that can wake it (${where})\n`);
+      return 1;
+    case 'error': process.stderr.write(`wasmvisor: ${r.message}\n`); return 1;
+    case 'reset': process.stderr.write('wasmvisor: the guest asked for a reset; stopping\n'); return 0;
+    case 'stopped': return 0;
+    default: return r.status;
   }
-  if (r.reason === 'fail') return r.status || 1;
-  return 0;
+}
+
+/**
+ * The terminal as the guest's console. On a TTY: raw mode, Ctrl-A x quits, Ctrl-A Ctrl-A
+ * sends Ctrl-A (QEMU's -nographic keys). Otherwise stdin is passed through as it comes.
+ */
+function attachConsole(send: (b: Uint8Array) => void, quit: () => void, eof: () => void): () => void {
+  const stdin = process.stdin;
+  const tty = stdin.isTTY;
+  let escape = false;
+  const onData = (chunk: Buffer) => {
+    if (!tty) return send(chunk);
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (escape) {
+        escape = false;
+        if (b === 0x78 /* x */) { quit(); return; }
+        if (b === 0x01) out.push(0x01);
+        continue;
+      }
+      if (b === 0x01) escape = true;
+      else out.push(b);
+    }
+    if (out.length) send(new Uint8Array(out));
+  };
+  if (tty) stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.on('end', eof);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.off('end', eof);
+    if (tty) stdin.setRawMode(false);
+    stdin.pause();
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -128,7 +275,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`wasmvisor: ${e.message}\n${USAGE.split('\n')[0]}\n`);
       process.exit(2);
     }
-    if (e instanceof LoadError || e instanceof RangeError) {
+    if (e instanceof LoadError || e instanceof RangeError || e instanceof ConfigError || e instanceof FdtError ||
+        e instanceof BoardConfigError || (e instanceof Error && /^cannot open disk image/.test(e.message))) {
       process.stderr.write(`wasmvisor: ${e.message}\n`);
       process.exit(1);
     }

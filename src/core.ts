@@ -19,6 +19,7 @@ export interface CoreExports {
   setRtcEpoch(ns: bigint): void;
   ticksToNextTimer(): bigint;
   advanceTime(ticks: bigint): void;
+  setIdleSkip(on: number): void;
   [name: string]: unknown;
 }
 

@@ -5,3 +5,15 @@ export { disassemble, csrName } from './isa/disasm.js';
 export { Program, R, RAM } from './isa/assembler.js';
 export { parseElf, isElf, LoadError, type ElfImage } from './loader/elf.js';
 export { runBare, loadImage, type BareOptions, type BareResult } from './machines/bare.js';
+export { parseLinuxImage, isLinuxImage, type LinuxImage } from './loader/image.js';
+export {
+  createMachine, Machine, ConfigError, MACHINE_TYPES, parseSize,
+  type MachineOptions, type MachineResult, type MachineStats, type MachineType, type DriveOptions, type StopReason,
+  type BootLayout, type DeviceStats,
+} from './machine.js';
+export { buildDeviceTree, VIRT, BoardConfigError, type BoardConfig } from './platform/devicetree.js';
+export { FdtWriter, parseFdt, FdtError, type FdtNode } from './platform/fdt.js';
+export {
+  VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend, UrlBackend,
+  type BlockBackend, type GuestMemory,
+} from './devices/virtio/index.js';

@@ -378,7 +378,8 @@ export function run(budget: u64): u32 {
     }
   }
   store<u64>(PC_ADDR, pc);
-  store<u32>(LAST_INSN_ADDR, lastSlot ? load<u32>(lastSlot, SLOT_RAW) : 0);
+  // a run() that executed nothing (say, the hart still waits in WFI) keeps the last one
+  if (instret != start || traps != 0) store<u32>(LAST_INSN_ADDR, lastSlot ? load<u32>(lastSlot, SLOT_RAW) : 0);
   return exitReason;
 }
 
