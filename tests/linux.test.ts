@@ -1,0 +1,98 @@
+// The focused Linux boots (slow: ~20 s each): Debian's riscv64 kernel under `wasmvisor run`,
+// typed at through its busybox shell as a user would, and booted once more through Debian's
+// real OpenSBI. Everything else in the suite uses small guests.
+import { describe, it, expect } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const CLI = join(ROOT, 'dist/cli.js');
+const G = join(ROOT, 'build/guests/linux');
+const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
+
+// Build the guest (a no-op when up to date); exit 3 means it cannot be downloaded here.
+const build = spawnSync(process.execPath, [join(ROOT, 'scripts/guests-linux.mjs')], { encoding: 'utf8' });
+const noGuest = build.status === 0 ? '' : ` (skipped: npm run guests:linux failed: ${build.stderr.trim().split('\n').at(-1)})`;
+if (build.status !== 0 && build.status !== 3) throw new Error(`guests:linux failed:\n${build.stderr}`);
+const manifest = noGuest ? undefined : JSON.parse(readFileSync(join(G, 'manifest.json'), 'utf8'));
+
+interface Session {
+  /** resolves when the output matches, with the output so far */
+  expect(re: RegExp, ms?: number): Promise<string>;
+  type(s: string): void;
+  exit: Promise<number | null>;
+  output(): string;
+}
+
+function start(args: string[]): Session {
+  const p = spawn(process.execPath, [CLI, 'run', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    waiters.splice(0).forEach((w) => w());
+  };
+  p.stdout.on('data', onData);
+  p.stderr.on('data', onData);
+  const exit = new Promise<number | null>((r) => p.on('exit', (c) => { r(c); waiters.splice(0).forEach((w) => w()); }));
+  return {
+    output: () => out,
+    type: (s) => p.stdin.write(s),
+    exit,
+    expect(re, ms = 120_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { p.kill(); reject(new Error(`timed out waiting for ${re}; output:\n${out.slice(-2000)}`)); }, ms);
+        const check = () => {
+          if (re.test(out)) { clearTimeout(timer); resolve(out); return; }
+          if (p.exitCode !== null) { clearTimeout(timer); reject(new Error(`exited ${p.exitCode} before ${re}; output:\n${out.slice(-2000)}`)); return; }
+          waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+/** busybox ash's prompt; it asks the terminal for the cursor position (ESC [6n) after it. */
+const PROMPT = /# (\x1b\[6n)?$/;
+
+describe('Debian Linux on the native machine', () => {
+  it.skipIf(!!noGuest)(`boots to the busybox shell; uname, cpuinfo, ls, sha256sum on the virtio disk, poweroff${noGuest}`, async () => {
+    const s = start(['-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
+      '-append', 'console=ttyS0 quiet', '-drive', `file=${join(G, 'disk.ext4')},if=virtio,format=raw,readonly=on`]);
+    await s.expect(/wasmvisor: shell ready[\s\S]*# (\x1b\[6n)?$/);
+    const command = async (cmd: string) => {
+      const before = s.output().length;
+      s.type(cmd + '\n');
+      await s.expect(new RegExp(`${cmd.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}[\\s\\S]*${PROMPT.source}`));
+      // what the command printed: after its echoed line, before the next prompt
+      return s.output().slice(before).split('\n').slice(1, -1).join('\n');
+    };
+    expect(await command('uname -a')).toMatch(/^Linux \S+ 7\.\S+riscv64 .* riscv64 GNU\/Linux/m);
+    const cpuinfo = await command('cat /proc/cpuinfo');
+    expect(cpuinfo).toMatch(/^isa\s+: rv64imafdc_zicntr_zicsr_zifencei/m);
+    expect(cpuinfo).toMatch(/^mmu\s+: sv48/m);
+    expect(await command('ls /')).toMatch(/bin\s+dev\s+etc\s+init\s+lib\s+mnt\s+proc/);
+    const sums = await command('sha256sum /mnt/hello.txt /mnt/data.bin');
+    expect(sums).toContain(`${manifest.diskFiles['hello.txt']}  /mnt/hello.txt`);
+    expect(sums).toContain(`${manifest.diskFiles['data.bin']}  /mnt/data.bin`);
+    s.type('poweroff\n');
+    expect(await s.exit).toBe(0);
+    expect(s.output()).toMatch(/reboot: Power down/);
+  }, 300_000);
+
+  it.skipIf(!!noGuest || !existsSync(OPENSBI))(`boots through Debian's OpenSBI (fw_dynamic.bin) in M-mode${noGuest || (existsSync(OPENSBI) ? '' : ' (skipped: apt-get install opensbi)')}`, async () => {
+    const s = start(['-bios', OPENSBI, '-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
+      '-append', 'console=ttyS0 quiet wvrun="uname -m; cat /sys/firmware/devicetree/base/model"', '--stats']);
+    expect(await s.exit).toBe(0);
+    const out = s.output();
+    expect(out).toMatch(/OpenSBI v1\.\d/);
+    expect(out).toMatch(/Domain0 Next Mode\s+: S-mode/);
+    expect(out).toMatch(/^riscv64$/m);
+    expect(out).toContain('riscv-virtio,qemu');
+    expect(out).toContain('wasmvisor: run exit 0');
+    // OpenSBI answers the SBI calls, so the host's SBI saw none
+    expect(out).toMatch(/^sbiCalls\s+0$/m);
+  }, 300_000);
+});
