@@ -3,7 +3,7 @@
 // worker and the tests use; each virtualization type is a preset of it.
 import { Core, Exit, type CoreStats } from './core.js';
 import { parseElf, isElf, LoadError } from './loader/elf.js';
-import { isLinuxImage, parseLinuxImage } from './loader/image.js';
+import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
 import { buildDeviceTree, VIRT } from './platform/devicetree.js';
 import {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend,
@@ -429,6 +429,7 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   const kernel = opts.kernel ? bytesOf(opts.kernel) : undefined;
   const initrd = opts.initrd ? bytesOf(opts.initrd) : undefined;
   if (kernel && kernel.length === 0) throw new LoadError('kernel: empty image');
+  if (kernel) rejectCompressed(kernel);
 
   const need = (what: string, end: bigint) => {
     if (end > ramEnd)

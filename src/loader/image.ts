@@ -22,10 +22,15 @@ export function isLinuxImage(bytes: Uint8Array): boolean {
   return dv.getUint32(56, true) === MAGIC2 || new TextDecoder().decode(bytes.subarray(48, 56)) === MAGIC;
 }
 
-/** Parse and check the header; throws LoadError with a one-line reason. */
-export function parseLinuxImage(bytes: Uint8Array, name = 'kernel'): LinuxImage {
+/** A compressed kernel (vmlinuz.gz, Image.gz) cannot run: say so rather than jumping into it. */
+export function rejectCompressed(bytes: Uint8Array, name = 'kernel'): void {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)
     throw new LoadError(`${name}: a gzip-compressed kernel; decompress it first (gunzip) — wasmvisor loads the flat Image`);
+}
+
+/** Parse and check the header; throws LoadError with a one-line reason. */
+export function parseLinuxImage(bytes: Uint8Array, name = 'kernel'): LinuxImage {
+  rejectCompressed(bytes, name);
   if (!isLinuxImage(bytes)) throw new LoadError(`${name}: not a RISC-V Linux Image (no "RSC\\x05" magic at offset 56)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
   const textOffset = dv.getBigUint64(8, true);
