@@ -483,21 +483,19 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   // first pass for the size: the initrd properties have a fixed size whatever their values
   let dtb = dtConfig(initrd ? { start: RAM, end: RAM } : undefined);
   const dtbStart = alignDown(ramEnd - BigInt(dtb.length), 2n * MiB);
-  let initrdRange: BootLayout['initrd'];
-  let lowest = dtbStart;
-  if (initrd) {
-    const start = alignDown(dtbStart - BigInt(initrd.length), 4096n);
-    initrdRange = { start, end: start + BigInt(initrd.length) };
-    lowest = start;
-    dtb = dtConfig(initrdRange);
-  }
+  const initrdStart = initrd ? alignDown(dtbStart - BigInt(initrd.length), 4096n) : dtbStart;
   // fw_dynamic_info for OpenSBI sits in the page below
-  const infoAddr = lowest - 4096n;
+  const infoAddr = initrdStart - 4096n;
   if (infoAddr < alignUp(k.end, 4096n)) {
     const total = alignUp(k.end - RAM, 4096n) + 4096n + BigInt(initrd?.length ?? 0) + BigInt(dtb.length) + 2n * MiB;
     throw new ConfigError(`kernel${initrd ? ' + initrd' : ''} + device tree need at least ${mib(alignUp(total, MiB))} of RAM, the machine has ${mib(memory)} (use a larger -m)`);
   }
-  if (initrd && initrdRange) core.writeRam(initrdRange.start, initrd);
+  let initrdRange: BootLayout['initrd'];
+  if (initrd) {
+    initrdRange = { start: initrdStart, end: initrdStart + BigInt(initrd.length) };
+    dtb = dtConfig(initrdRange);
+    core.writeRam(initrdStart, initrd);
+  }
   core.writeRam(dtbStart, dtb);
   const layout: BootLayout = {
     firmware,
