@@ -184,3 +184,30 @@ describe('Machine: the run loop', () => {
     expect(r.stats.devices.map((d) => [d.device, d.address])).toEqual([['virtio-rng', '0x10007000'], ['virtio-blk', '0x10008000']]);
   });
 });
+
+describe('wasmvisor/node: the console as a Node stream', () => {
+  it('pipes bytes in and the guest output out', async () => {
+    const { consoleStream } = await import('../src/node.js');
+    // the guest polls getchar and echoes every character
+    const kernel = linuxImage((p) => {
+      p.label('loop');
+      sbi(p, 2, 0);
+      p.i('blt', { rs1: R.a0, rs2: 0 }, 'loop');
+      p.li(R.a7, 1).i('ecall');
+      p.i('jal', { rd: 0 }, 'loop');
+    });
+    const m = await createMachine({ memory: '16M', kernel });
+    const s = consoleStream(m);
+    const chunks: Buffer[] = [];
+    s.on('data', (b: Buffer) => {
+      chunks.push(b);
+      if (Buffer.concat(chunks).toString() === 'hello') m.stop();
+    });
+    s.write('hel');
+    s.write('lo');
+    const r = await m.run();
+    expect(r.reason).toBe('stopped');
+    expect(Buffer.concat(chunks).toString()).toBe('hello');
+    s.destroy();
+  });
+});
