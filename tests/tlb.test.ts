@@ -56,3 +56,56 @@ describe('TLB flushes', () => {
     expect(core.stats().tlbFlushes).toBeGreaterThanOrEqual(BigInt(flushes));
   });
 });
+
+describe('the fetch TLB', () => {
+  // S-mode code at VA (a 4 KiB page: PAGE_A, later PAGE_B) and a second code page at VA + 4 KiB
+  // (PAGE_C) call each other many times; then M-mode remaps VA and SFENCE.VMAs it.
+  async function machine(hops: number) {
+    const PAGE_C = RAM + 0x22000n;
+    const p = new Program();
+    const { t0, t1, a0, a2, s1 } = R;
+    p.li(t0, -1).i('csrrw', { rd: 0, rs1: t0, csr: 0x3b0 }).li(t0, 0x1f).i('csrrw', { rd: 0, rs1: t0, csr: 0x3a0 });
+    p.la(t0, 'mtrap').i('csrrw', { rd: 0, rs1: t0, csr: 0x305 });
+    p.li(t0, (8n << 60n) | (ROOT >> 12n)).i('csrrw', { rd: 0, rs1: t0, csr: 0x180 });
+    p.li(s1, 0).li(a2, hops);
+    p.label('enter').li(t0, 1n << 11n).i('csrrs', { rd: 0, rs1: t0, csr: 0x300 });
+    p.li(t0, VA).i('csrrw', { rd: 0, rs1: t0, csr: 0x341 }).i('mret');
+    // M-mode: after the first visit remap VA to PAGE_B, SFENCE.VMA it, and go again
+    p.align(4).label('mtrap').i('bne', { rs1: s1, rs2: 0 }, 'done');
+    p.li(t0, L0).li(t1, pte(PAGE_B, 0xcf)).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+    p.li(t0, VA).i('sfence.vma', { rs1: t0, rs2: 0 });
+    p.li(s1, 1).li(a2, 1).i('jal', { rd: 0 }, 'enter');
+    p.label('done').li(t0, 0x10_0000n).li(t1, 0x5555).i('sw', { rs1: t0, rs2: t1, imm: 0 });
+    const core = await Core.create(1 << 20);
+    core.writeRam(RAM, p.assemble());
+    // PAGE_A / PAGE_B: a0 = 1 / 2; then call VA + 4 KiB (returns), count a2 down, loop or ecall
+    const page = (tag: number) => {
+      const c = new Program(VA);
+      c.label('top').li(a0, tag).li(t0, VA + 0x1000n).i('jalr', { rd: 1, rs1: t0, imm: 0 });
+      c.i('addi', { rd: a2, rs1: a2, imm: -1 }).i('bne', { rs1: a2, rs2: 0 }, 'top').i('ecall');
+      return c.assemble();
+    };
+    core.writeRam(PAGE_A, page(1));
+    core.writeRam(PAGE_B, page(2));
+    core.writeRam(PAGE_C, new Program(VA + 0x1000n).i('jalr', { rd: 0, rs1: 1, imm: 0 }).assemble());
+    const w = (pa: bigint, v: bigint) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, v, true); core.writeRam(pa, b); };
+    w(ROOT + 16n, pte(RAM, 0xcf));
+    w(ROOT + 8n, pte(L1, 1));
+    w(L1, pte(L0, 1));
+    w(L0, pte(PAGE_A, 0xcb)); // R X (no W), A D
+    w(L0 + 8n, pte(PAGE_C, 0xcb));
+    core.reset(RAM);
+    expect(core.run(1_000_000)).toBe(Exit.Poweroff);
+    return core;
+  }
+
+  it('fetches from the new frame after a remap and SFENCE.VMA', async () => {
+    expect((await machine(3)).x(R.a0)).toBe(2n);
+  });
+
+  it('crossing between two code pages does not walk the page table each time', async () => {
+    const few = (await machine(10)).stats().pageWalks;
+    const many = (await machine(1000)).stats().pageWalks;
+    expect(many).toBe(few);
+  });
+});
