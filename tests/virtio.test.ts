@@ -644,14 +644,20 @@ describe('virtio-blk', () => {
     expect(d.dev.pending()).toBe(0);
   });
 
-  it('a completion after a reset does not touch guest memory', async () => {
-    let release = () => {};
+  /** A read-only backend whose reads complete only when release() is called. */
+  function heldBackend() {
+    let done = () => {};
     const slow: BlockBackend = {
       size: 8 * SECTOR,
       readOnly: true,
-      read: (_o, dst) => new Promise<void>((res) => (release = () => (dst.fill(0xaa), res()))),
+      read: (_o, dst) => new Promise<void>((res) => (done = () => (dst.fill(0xaa), res()))),
       write: () => {},
     };
+    return { slow, release: () => done() };
+  }
+
+  it('a completion after a reset does not touch guest memory', async () => {
+    const { slow, release } = heldBackend();
     const d = blkDriver(slow);
     const r = blk(d, VIRTIO_BLK_T.IN, 0, { inLen: SECTOR });
     d.kick(0);
@@ -666,13 +672,7 @@ describe('virtio-blk', () => {
   });
 
   it('a fault while requests are in flight drops them and is counted once', async () => {
-    let release = () => {};
-    const slow: BlockBackend = {
-      size: 8 * SECTOR,
-      readOnly: true,
-      read: (_o, dst) => new Promise<void>((res) => (release = () => (dst.fill(0xaa), res()))),
-      write: () => {},
-    };
+    const { slow, release } = heldBackend();
     const d = blkDriver(slow);
     const r1 = blk(d, VIRTIO_BLK_T.IN, 0, { inLen: SECTOR });
     blk(d, VIRTIO_BLK_T.IN, 1, { inLen: SECTOR });
