@@ -2,6 +2,7 @@
 // that yield to the host's event loop. createMachine() is the API the CLI, the browser
 // worker and the tests use; each virtualization type is a preset of it.
 import { Core, Exit, type CoreStats } from './core.js';
+import { yieldToHost } from './host.js';
 import { parseElf, isElf, LoadError } from './loader/elf.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
 import { buildDeviceTree, VIRT } from './platform/devicetree.js';
@@ -143,9 +144,6 @@ const CAUSE_NAMES = [
   'instruction page fault', 'load page fault', 'reserved', 'store page fault',
 ];
 
-// setImmediate where it exists (Node): setTimeout(0) is clamped to ~1 ms per slice
-const yieldToHost = () =>
-  new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 type Listener<T> = (v: T) => void;
 
@@ -163,6 +161,8 @@ export class Machine {
   private request: 'pause' | 'stop' | undefined;
   private wakeUp: (() => void) | undefined;
   private seconds = 0;
+  /** performance.now() when the current stretch of execution began (undefined: not executing) */
+  private runningSince: number | undefined;
   private finished?: MachineResult;
   private virtioConsole?: ConsoleDevice;
   private inputEnded = false;
@@ -293,9 +293,17 @@ export class Machine {
     });
   }
 
+  /** Count the time executed since the last call (or since execution resumed). */
+  private account(executing: boolean): void {
+    const now = performance.now();
+    if (this.runningSince !== undefined) this.seconds += (now - this.runningSince) / 1000;
+    this.runningSince = executing ? now : undefined;
+  }
+
   stats(): MachineStats {
     const s = this.core.stats() as MachineStats;
-    s.seconds = this.seconds;
+    // seconds spent executing (not waiting in WFI), up to now
+    s.seconds = this.seconds + (this.runningSince !== undefined ? (performance.now() - this.runningSince) / 1000 : 0);
     s.devices = [];
     this.transports.forEach((t, slot) => {
       if (!t || !this.deviceNames[slot]) return;
@@ -336,19 +344,13 @@ export class Machine {
     // Short slices first: V8 swaps optimized code into run() only between calls.
     const maxSlice = 10_000_000n;
     let slice = 50_000n;
-    let t0 = performance.now();
-    const elapsed = () => {
-      const t = performance.now();
-      this.seconds += (t - t0) / 1000;
-      t0 = t;
-    };
+    this.account(true);
     let result: MachineResult | undefined;
     try {
       while (!result) {
         if (this.request) {
           const r = this.request;
           this.request = undefined;
-          elapsed();
           result = this.finish(r === 'pause' ? 'paused' : 'stopped');
           break;
         }
@@ -356,7 +358,7 @@ export class Machine {
         if (slice < maxSlice) slice *= 2n;
         if (this.maxInstructions !== undefined) {
           const left = this.maxInstructions - core.stats().instret;
-          if (left <= 0n) { elapsed(); result = this.finish('limit'); break; }
+          if (left <= 0n) { result = this.finish('limit'); break; }
           if (left < budget) budget = left;
         }
         this.feedInput();
@@ -371,19 +373,15 @@ export class Machine {
           case Exit.Mmio: case Exit.Console:
             break;
           case Exit.Poweroff:
-            elapsed();
             result = this.finish('poweroff', core.exitValue);
             break;
           case Exit.Fail:
-            elapsed();
             result = this.finish('fail', core.exitValue || 1);
             break;
           case Exit.Reset:
-            elapsed();
             result = this.finish('reset');
             break;
           case Exit.MTrap: {
-            elapsed();
             const v = core.exitValue;
             const what = v & 0x8000_0000 ? `interrupt ${v & 0xffff}` : (CAUSE_NAMES[v] ?? `exception ${v}`);
             result = this.finish('error', 1,
@@ -392,7 +390,7 @@ export class Machine {
           }
           case Exit.Wfi: {
             // the hart waits for an interrupt: for the timer (value 1) or for the host
-            elapsed();
+            this.account(false);
             const ticks = core.exitValue === 1 ? core.ticksToNextTimer() : undefined;
             const ioPending = this.transports.some((t) => t && t.pending() > 0);
             if (ticks === undefined && !ioPending && this.inputEnded && this.input.length === 0) {
@@ -405,16 +403,16 @@ export class Machine {
               const waited = BigInt(Math.floor((performance.now() - start) * 10_000));
               core.advanceTime(timedOut || waited > ticks ? ticks : waited);
             }
-            t0 = performance.now();
+            this.account(true);
             break;
           }
           default:
-            elapsed();
             result = this.finish('error', 1, `the core returned an unknown exit code ${exit}`);
         }
       }
     } finally {
       this.running = false;
+      this.account(false);
     }
     if (result.reason !== 'paused') this.finished = result;
     return result;
@@ -433,7 +431,7 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
 
   const need = (what: string, end: bigint) => {
     if (end > ramEnd)
-      throw new ConfigError(`${what} does not fit: it needs at least ${mib(alignUp(end - RAM, MiB))} of RAM, the machine has ${mib(memory)} (use a larger -m)`);
+      throw new ConfigError(`${what} does not fit: it needs at least ${mib(alignUp(end - RAM, MiB))} of RAM, the machine has ${mib(memory)} (give the machine more memory: -m)`);
   };
   const loadElf = (bytes: Uint8Array, name: string) => {
     const elf = parseElf(bytes, name);
@@ -488,7 +486,7 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   const infoAddr = initrdStart - 4096n;
   if (infoAddr < alignUp(k.end, 4096n)) {
     const total = alignUp(k.end - RAM, 4096n) + 4096n + BigInt(initrd?.length ?? 0) + BigInt(dtb.length) + 2n * MiB;
-    throw new ConfigError(`kernel${initrd ? ' + initrd' : ''} + device tree need at least ${mib(alignUp(total, MiB))} of RAM, the machine has ${mib(memory)} (use a larger -m)`);
+    throw new ConfigError(`kernel${initrd ? ' + initrd' : ''} + device tree need at least ${mib(alignUp(total, MiB))} of RAM, the machine has ${mib(memory)} (give the machine more memory: -m)`);
   }
   let initrdRange: BootLayout['initrd'];
   if (initrd) {

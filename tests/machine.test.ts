@@ -138,9 +138,11 @@ describe('Machine: the run loop', () => {
     const m = await createMachine({ memory: '16M', kernel });
     const running = m.run();
     await expect(m.run()).rejects.toThrow(/already in progress/);
-    setTimeout(() => m.stop(), 50);
+    let midway = 0;
+    setTimeout(() => { midway = m.stats().seconds; m.stop(); }, 50);
     const r = await running;
     expect(r.reason).toBe('stopped');
+    expect(midway).toBeGreaterThan(0.02); // counted while running, not only at the end
     expect(r.stats.instret).toBeGreaterThan(0n);
     expect(r.stats.seconds).toBeGreaterThan(0);
   });

@@ -1,6 +1,7 @@
 // A bare machine: the hart, RAM and the board's devices, running an image from reset in
 // M-mode with no firmware (QEMU's `-bios none`). The base the machine types build on.
 import { Core, Exit, type CoreStats } from '../core.js';
+import { yieldToHost } from '../host.js';
 import { parseElf, isElf, LoadError } from '../loader/elf.js';
 
 export interface BareOptions {
@@ -56,9 +57,6 @@ export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint
   return RAM_PHYS;
 }
 
-// setImmediate where it exists (Node): setTimeout(0) is clamped to ~1 ms per slice
-const yieldToHost = () =>
-  new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
