@@ -8,12 +8,12 @@
 // iterations minus one with N1 (cancelling its start-up), over the instructions between
 // them (counted by wasmvisor on the same images: the programs are deterministic).
 import Benchmark from 'benchmark';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Core } from '../dist/index.js';
 import { WORKLOADS, buildImage, RAM_BYTES } from './workloads.js';
+import { qemuAvailable, qemuRunSeconds } from './qemu.js';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
@@ -36,17 +36,10 @@ async function instructionsOf(image) {
   return core.stats().instret;
 }
 
-function qemuAvailable() {
-  return spawnSync('qemu-system-riscv64', ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
 function qemuSeconds(image, dir) {
   const f = join(dir, 'image.bin');
   writeFileSync(f, image);
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-bios', 'none', '-m', '64M', '-nographic', '-kernel', f], { timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`qemu failed: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  return qemuRunSeconds(['-M', 'virt', '-bios', 'none', '-m', '64M', '-nographic', '-kernel', f], { timeoutMs: 120_000 });
 }
 
 const ITERS = {

@@ -389,7 +389,9 @@ export class Machine {
             break;
           }
           case Exit.Wfi: {
-            // the hart waits for an interrupt: for the timer (value 1) or for the host
+            // the hart waits for an interrupt: for the timer (value 1) or for the host;
+            // a pause() or stop() made during this slice (say, from onConsole) comes first
+            if (this.request) break;
             this.account(false);
             const ticks = core.exitValue === 1 ? core.ticksToNextTimer() : undefined;
             const ioPending = this.transports.some((t) => t && t.pending() > 0);
