@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { runBare } from './machines/bare.js';
 import { LoadError } from './loader/elf.js';
-import { STAT_NAMES } from './core.js';
+import { STAT_NAMES, type CoreStats } from './core.js';
 import { disassemble } from './isa/disasm.js';
 import {
-  createMachine, parseSize, ConfigError, MACHINE_TYPES, type MachineOptions, type MachineStats, type DriveOptions,
+  createMachine, parseSize, ConfigError, MACHINE_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
 } from './machine.js';
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
@@ -160,11 +160,11 @@ function readInput(path: string, what: string): Uint8Array {
   }
 }
 
-function printStats(s: MachineStats | ReturnType<typeof Object>, seconds: number): void {
+function printStats(s: CoreStats & { devices?: DeviceStats[] }, seconds: number): void {
   const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
   const mips = Number(s.instret) / seconds / 1e6;
   lines.push(`${'seconds'.padEnd(14)} ${seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
-  for (const d of (s as MachineStats).devices ?? [])
+  for (const d of s.devices ?? [])
     lines.push(`${d.device} @${d.address}: ${d.requests} requests, ${d.notifies} notifies, ${d.interrupts} interrupts, ${d.errors} errors`);
   process.stderr.write(lines.join('\n') + '\n');
 }

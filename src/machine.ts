@@ -3,7 +3,8 @@
 // worker and the tests use; each virtualization type is a preset of it.
 import { Core, Exit, type CoreStats } from './core.js';
 import { yieldToHost } from './host.js';
-import { parseElf, isElf, LoadError } from './loader/elf.js';
+import { isElf, LoadError } from './loader/elf.js';
+import { loadElf } from './machines/bare.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
 import { buildDeviceTree, VIRT } from './platform/devicetree.js';
 import {
@@ -435,20 +436,6 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
     if (end > ramEnd)
       throw new ConfigError(`${what} does not fit: it needs at least ${mib(alignUp(end - RAM, MiB))} of RAM, the machine has ${mib(memory)} (give the machine more memory: -m)`);
   };
-  const loadElf = (bytes: Uint8Array, name: string) => {
-    const elf = parseElf(bytes, name);
-    let start = ramEnd, end = RAM;
-    for (const s of elf.segments) {
-      if (s.paddr < RAM || s.paddr + s.memsz > ramEnd)
-        throw new LoadError(`${name}: segment at ${hex(s.paddr)} (+${hex(s.memsz)}) does not fit in RAM ${hex(RAM)}..${hex(ramEnd)}`);
-      core.writeRam(s.paddr, s.data);
-      const bss = Number(s.memsz) - s.data.length;
-      if (bss > 0) core.writeRam(s.paddr + BigInt(s.data.length), new Uint8Array(bss));
-      if (s.paddr < start) start = s.paddr;
-      if (s.paddr + s.memsz > end) end = s.paddr + s.memsz;
-    }
-    return { start, end, entry: elf.entry };
-  };
   const loadRaw = (bytes: Uint8Array, at: bigint, size: bigint, name: string) => {
     need(name, at + size);
     core.writeRam(at, bytes);
@@ -460,16 +447,16 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   if (typeof bios !== 'string') {
     const fw = bytesOf(bios);
     if (fw.length === 0) throw new LoadError('bios: empty image');
-    firmware = isElf(fw) ? loadElf(fw, 'bios') : loadRaw(fw, RAM, BigInt(fw.length), 'bios');
+    firmware = isElf(fw) ? loadElf(core, fw, 'bios') : loadRaw(fw, RAM, BigInt(fw.length), 'bios');
   }
   let k: BootLayout['kernel'];
   if (!kernel) {
     k = { start: firmware!.end, end: firmware!.end, entry: firmware!.end };
   } else if (isElf(kernel)) {
-    k = loadElf(kernel, 'kernel');
+    k = loadElf(core, kernel, 'kernel');
   } else if (isLinuxImage(kernel)) {
     const img = parseLinuxImage(kernel, 'kernel');
-    // with no firmware in M-mode the Image may sit at its text_offset anyway (2 MiB aligned)
+    // at text_offset from the start of RAM, where firmware (ours or OpenSBI) expects it
     k = loadRaw(kernel, RAM + img.textOffset, img.imageSize, 'kernel');
   } else {
     k = loadRaw(kernel, bios === 'none' ? RAM : RAM + 2n * MiB, BigInt(kernel.length), 'kernel');

@@ -36,22 +36,28 @@ export interface BareResult {
 
 export const RAM_PHYS = 0x8000_0000n;
 
+/** Load an ELF's PT_LOAD segments at their physical addresses (bss zeroed); what it covered. */
+export function loadElf(core: Core, image: Uint8Array, name: string): { start: bigint; end: bigint; entry: bigint } {
+  const ramEnd = RAM_PHYS + core.ramSize;
+  const elf = parseElf(image, name);
+  let start = ramEnd, end = RAM_PHYS;
+  for (const s of elf.segments) {
+    if (s.paddr < RAM_PHYS || s.paddr + s.memsz > ramEnd)
+      throw new LoadError(`${name}: segment at 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) does not fit in RAM 0x${RAM_PHYS.toString(16)}..0x${ramEnd.toString(16)}`);
+    core.writeRam(s.paddr, s.data);
+    const bss = Number(s.memsz) - s.data.length;
+    if (bss > 0) core.writeRam(s.paddr + BigInt(s.data.length), new Uint8Array(bss));
+    if (s.paddr < start) start = s.paddr;
+    if (s.paddr + s.memsz > end) end = s.paddr + s.memsz;
+  }
+  return { start, end, entry: elf.entry };
+}
+
 /** Load an ELF or raw image into the core's RAM; returns the entry point. */
 export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint {
-  const fits = (pa: bigint, len: bigint) => pa >= RAM_PHYS && pa + len <= RAM_PHYS + core.ramSize;
-  if (isElf(image)) {
-    const elf = parseElf(image, name);
-    for (const s of elf.segments) {
-      if (!fits(s.paddr, s.memsz))
-        throw new LoadError(`${name}: segment at 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) does not fit in RAM 0x${RAM_PHYS.toString(16)}..0x${(RAM_PHYS + core.ramSize).toString(16)}`);
-      core.writeRam(s.paddr, s.data);
-      const bss = Number(s.memsz) - s.data.length;
-      if (bss > 0) core.writeRam(s.paddr + BigInt(s.data.length), new Uint8Array(bss));
-    }
-    return elf.entry;
-  }
+  if (isElf(image)) return loadElf(core, image, name).entry;
   if (image.length === 0) throw new LoadError(`${name}: empty image`);
-  if (!fits(RAM_PHYS, BigInt(image.length)))
+  if (BigInt(image.length) > core.ramSize)
     throw new LoadError(`${name}: ${image.length} bytes do not fit in ${core.ramSize} bytes of RAM`);
   core.writeRam(RAM_PHYS, image);
   return RAM_PHYS;
