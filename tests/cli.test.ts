@@ -115,6 +115,19 @@ describe('wasmvisor run', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 
+  it.each([
+    ['a disk image that cannot be opened', () => ['-drive', `file=${join(dir, 'nope.img')},if=virtio`], /cannot open disk image '.*nope\.img': ENOENT/],
+    ['firmware that cannot be read', () => ['-bios', join(dir, 'nofw.bin')], /cannot read firmware .*nofw\.bin: ENOENT/],
+    ['a kernel too large for the memory', () => ['-m', '4M'], /needs at least .* MiB of RAM, the machine has 4\.0 MiB/],
+  ])('rejects %s with one clear line', (_n, extra, msg) => {
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, new Uint8Array(5 << 20));
+    const r = run('run', '-kernel', big, ...(extra as () => string[])());
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(msg);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
   it('rejects RAM sizes the core cannot have', () => {
     const r = run('run', '-bios', 'none', '-kernel', elf, '-m', '5000G');
     expect(r.code).toBe(1);
