@@ -28,21 +28,34 @@ import { resetSbi, sbiBoot, sbiCalls } from './sbi';
 import { ticksToNextTimer as ticksToTimer } from './hart/trap';
 import { advanceTime as advance } from './devices/clint';
 import * as ST from './stats';
+import { jitPagesDropped, jitRetired, jitCalls, setJit as setJitMode } from './hart/jit';
 
 export {
   HART_BASE, X_BASE, F_BASE, PC_ADDR, PRIV_ADDR, CSR_BASE, STATS_BASE, STATS_SIZE,
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
-  EXIT_MMIO, EXIT_M_TRAP, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
+  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
   MMIO_ENTRY_SIZE,
 } from './memmap';
 export {
   STAT_INSTRET, STAT_TRAPS, STAT_INTERRUPTS, STAT_TLB_HITS, STAT_TLB_MISSES, STAT_PAGE_WALKS,
   STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
-  STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
-export { run } from './hart/execute';
+export { run, runSteps } from './hart/execute';
+
+// ---- for compiled blocks (src/jit/): the hart state they read and write, the memory slow
+// paths they call, and the host's half of the JIT protocol (hart/jit.ts)
+export { instret, stopAt } from './hart/counters';
+export { trapPending } from './hart/state';
+export { tlbRead, tlbWrite, tlbGen, tlbHits } from './mmu/tlb';
+export { readSlow, writeSlow } from './mmu/memory';
+export { jitDecode, jitInstall, jitReject, jitClaim, jitFlushAll, jitRetired } from './hart/jit';
+export { OP_JIT } from './hart/decode';
+export {
+  JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_MAP, JIT_COVER, JIT_COVER_BYTES, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, TLB_ENTRIES,
+} from './memmap';
 
 /** Error codes of setup(). */
 export const SETUP_OK: i32 = 0;
@@ -111,6 +124,9 @@ export function flushStats(): void {
   ST.statSet(ST.STAT_SBI_CALLS, sbiCalls);
   ST.statSet(ST.STAT_MMIO_EXITS, mmioExits);
   ST.statSet(ST.STAT_PLIC_CLAIMS, plicClaims);
+  ST.statSet(ST.STAT_JIT_PAGES_DROPPED, jitPagesDropped);
+  ST.statSet(ST.STAT_JIT_RETIRED, jitRetired);
+  ST.statSet(ST.STAT_JIT_CALLS, jitCalls);
 }
 
 /** The host wrote guest RAM [pa, pa+len) (loader, DMA): drop decoded code there. */
@@ -181,4 +197,12 @@ export function advanceTime(ticks: u64): void {
 /** Idle policy for WFI with a timer armed: skip time forward (1) or exit to the host (0). */
 export function setIdleSkip(on: bool): void {
   setSkip(on);
+}
+
+/**
+ * Let the run loop call compiled blocks, queue blocks whose leader was reached `threshold`
+ * times, and return EXIT_JIT when `batch` are queued.
+ */
+export function setJit(on: bool, threshold: u32, batch: u32): void {
+  setJitMode(on, threshold, batch);
 }

@@ -9,10 +9,13 @@
 //   0x0012_0000  software TLB
 //   0x0018_0000  register windows of host-modelled devices (virtio-mmio)
 //   0x0018_8000  queue of stores to those windows, applied by the host (EXIT_MMIO)
+//   0x0018_9000  queue of hot blocks for the host's compiler (JIT), and per-page JIT flags
 //   0x0019_0000  decoded-instruction cache tags
+//   0x0019_1000  which halfwords of each decoded page compiled code covers
 //   0x0020_0000  physical RAM page -> decoded-cache page map
 //   0x0040_0000  decoded-instruction cache
-//   0x0200_0000  guest RAM
+//   0x0240_0000  per-slot JIT state (hotness counter or compiled block)
+//   0x0400_0000  guest RAM
 
 export const HART_BASE: u32 = 0x0010_0000;
 /** x registers, 8 bytes each; index 32 is the sink that writes to x0 are decoded to. */
@@ -53,16 +56,30 @@ export const MMIO_QUEUE: u32 = 0x0018_8000;
 export const MMIO_QUEUE_ENTRIES: u32 = 16;
 export const MMIO_ENTRY_SIZE: u32 = 24;
 
+/**
+ * Hot blocks waiting for the host's compiler (hart/jit.ts, src/jit/): [count u32][pad u32]
+ * then JIT_QUEUE_ENTRIES slot addresses (u32). JIT_PAGES: one flag byte per decoded page.
+ */
+export const JIT_QUEUE: u32 = 0x0018_9000;
+export const JIT_QUEUE_ENTRIES: u32 = 256;
+export const JIT_PAGES: u32 = 0x0018_a000;
+
 /** Decoded-instruction cache: ICACHE_PAGES pages of 2048 slots (one per halfword). */
-export const ICACHE_PAGES: u32 = 512;
+export const ICACHE_PAGES: u32 = 1024;
 export const ICACHE_TAGS: u32 = 0x0019_0000;
+/** Per decoded page, a bit per halfword covered by compiled code (hart/jit.ts): 256 bytes each. */
+export const JIT_COVER: u32 = 0x0019_1000;
+export const JIT_COVER_BYTES: u32 = 256;
 export const ICACHE_MAP: u32 = 0x0020_0000;
 export const ICACHE_BASE: u32 = 0x0040_0000;
 export const SLOT_SIZE: u32 = 16;
 export const ICACHE_PAGE_BYTES: u32 = 2048 * SLOT_SIZE;
+/** One u32 per decoded slot (hart/jit.ts): JIT_MAP + (slot - ICACHE_BASE) / 4. */
+export const JIT_MAP: u32 = ICACHE_BASE + ICACHE_PAGES * ICACHE_PAGE_BYTES;
+export const JIT_MAP_BYTES: u32 = ICACHE_PAGES * ICACHE_PAGE_BYTES / 4;
 
 /** Guest RAM starts here in linear memory; guest physical RAM_PHYS maps to it. */
-export const RAM_BASE: u32 = 0x0200_0000;
+export const RAM_BASE: u32 = 0x0400_0000;
 /** QEMU virt: DRAM at 0x8000_0000. */
 export const RAM_PHYS: u64 = 0x8000_0000;
 /** The most guest RAM the 4 GiB Wasm memory leaves room for. */
@@ -92,3 +109,5 @@ export const EXIT_HOST_CALL: u32 = 6;
 export const EXIT_MMIO: u32 = 7;
 /** With the host's SBI as firmware, a trap reached M-mode, where nothing handles it (value: mcause). */
 export const EXIT_M_TRAP: u32 = 8;
+/** Hot blocks are queued for the host's compiler (handled inside Core.run(); any other exit wins). */
+export const EXIT_JIT: u32 = 9;

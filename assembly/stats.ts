@@ -19,6 +19,12 @@ export const STAT_WFI: u32 = 12;
 export const STAT_SBI_CALLS: u32 = 13;
 export const STAT_MMIO_EXITS: u32 = 14;
 export const STAT_PLIC_CLAIMS: u32 = 15;
+/** Decoded pages whose compiled blocks were dropped because their code was written. */
+export const STAT_JIT_PAGES_DROPPED: u32 = 16;
+/** Instructions retired inside compiled blocks (part of STAT_INSTRET). */
+export const STAT_JIT_RETIRED: u32 = 17;
+/** Calls of compiled blocks. */
+export const STAT_JIT_CALLS: u32 = 18;
 /** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */

@@ -131,7 +131,8 @@ async function bootWasmvisor(kernel, initrd, bios) {
   const timer = after(timeoutMs, 'timeout');
   const first = await Promise.race([marker.then(() => 'marker'), running, timer.promise]);
   timer.cancel();
-  if (first !== 'marker') {
+  // run() may settle (stopped) in the same turn the marker was seen: the marker decides
+  if (markerAt === undefined) {
     m.stop();
     const last = tail.replace(/\r/g, '').trim().split('\n').at(-1) ?? '';
     if (first === 'timeout') throw new Error(`wasmvisor: no "${MARKER}" within ${timeoutMs / 1000} s; last console line: ${last.slice(0, 200)}`);

@@ -1,5 +1,6 @@
 // MIPS of the core on three guest workloads (bench/workloads.js), measured with benchmark.js,
-// printed beside QEMU's (qemu-system-riscv64, TCG) on the same images when QEMU is installed.
+// interpreter only and with the block compiler (src/jit/), printed beside QEMU's
+// (qemu-system-riscv64, TCG) on the same images when QEMU is installed.
 //
 //   node bench/mips.js [--quick] [--json]
 //
@@ -20,8 +21,9 @@ const json = process.argv.includes('--json');
 const SLICE = 2_000_000n;
 const RAM = 0x8000_0000n;
 
-async function coreFor(image) {
+async function coreFor(image, jit = false) {
   const core = await Core.create(RAM_BYTES);
+  if (jit) core.enableJit();
   core.writeRam(RAM, image);
   core.reset(RAM);
   return core;
@@ -51,14 +53,21 @@ const ITERS = {
 const rows = [];
 const names = Object.keys(WORKLOADS);
 const suite = new Benchmark.Suite('wasmvisor MIPS');
+const MODES = ['interpreter', 'JIT'];
 for (const name of names) {
-  const core = await coreFor(buildImage(name, 0));
-  core.run(5_000_000n); // warm up: page tables built, decoded cache filled, V8 tiered up
-  suite.add(name, () => core.run(SLICE), { minSamples: quick ? 5 : 20, maxTime: quick ? 1 : 4 });
+  for (const mode of MODES) {
+    const core = await coreFor(buildImage(name, 0), mode === 'JIT');
+    core.run(5_000_000n); // warm up: page tables built, decoded cache filled, blocks compiled, V8 tiered up
+    suite.add(`${name}|${mode}`, () => core.run(SLICE), { minSamples: quick ? 5 : 20, maxTime: quick ? 1 : 4 });
+  }
 }
 suite.on('cycle', (e) => {
   const b = e.target;
-  rows.push({ name: b.name, mips: (b.hz * Number(SLICE)) / 1e6, rme: b.stats.rme });
+  const [name, mode] = b.name.split('|');
+  let row = rows.find((r) => r.name === name);
+  if (!row) rows.push((row = { name }));
+  row[mode === 'JIT' ? 'jitMips' : 'mips'] = (b.hz * Number(SLICE)) / 1e6;
+  row[mode === 'JIT' ? 'jitRme' : 'rme'] = b.stats.rme;
 });
 suite.run();
 
@@ -72,6 +81,7 @@ for (const row of rows) {
   const dt = qemuSeconds(big, dir) - qemuSeconds(small, dir);
   row.qemuMips = Number(insns) / dt / 1e6;
   row.ratio = row.mips / row.qemuMips;
+  row.jitRatio = row.jitMips / row.qemuMips;
 }
 rmSync(dir, { recursive: true, force: true });
 
@@ -79,10 +89,10 @@ if (json) {
   console.log(JSON.stringify({ node: process.version, qemu: haveQemu, rows }, null, 2));
 } else {
   console.log(`\nwasmvisor core MIPS (Node ${process.version}, Sv39 on, S-mode)${haveQemu ? ' beside QEMU TCG' : ''}`);
-  console.log('workload'.padEnd(34) + 'wasmvisor'.padStart(16) + (haveQemu ? 'QEMU'.padStart(10) + 'ratio'.padStart(9) : ''));
+  console.log('workload'.padEnd(34) + 'interpreter'.padStart(16) + 'JIT'.padStart(16) + (haveQemu ? 'QEMU'.padStart(10) + 'interp/QEMU'.padStart(13) + 'JIT/QEMU'.padStart(10) : ''));
   for (const r of rows) {
-    let line = r.name.padEnd(34) + `${r.mips.toFixed(1)} ±${r.rme.toFixed(1)}%`.padStart(16);
-    if (haveQemu) line += r.qemuMips.toFixed(1).padStart(10) + `${r.ratio.toFixed(2)}x`.padStart(9);
+    let line = r.name.padEnd(34) + `${r.mips.toFixed(1)} ±${r.rme.toFixed(1)}%`.padStart(16) + `${r.jitMips.toFixed(1)} ±${r.jitRme.toFixed(1)}%`.padStart(16);
+    if (haveQemu) line += r.qemuMips.toFixed(1).padStart(10) + `${r.ratio.toFixed(2)}x`.padStart(13) + `${r.jitRatio.toFixed(2)}x`.padStart(10);
     console.log(line);
   }
   if (!haveQemu) console.log('(qemu-system-riscv64 not installed: no peer column; apt-get install qemu-system-misc)');

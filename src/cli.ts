@@ -32,6 +32,7 @@ const USAGE = `usage: wasmvisor run [options]
   -nographic          accepted for QEMU compatibility (the console is always the terminal)
   --type TYPE         virtualization type: ${TYPES.join('|')} (default native)
   --idle sleep|skip   while the guest idles: wait in real time (default) or skip ahead
+  --jit on|off        compile hot guest code to WebAssembly (default on) or interpret only
   --max-insns N       stop after N instructions
   --stats             print the event counters on exit (stderr)
   --trace             print every executed instruction, disassembled (stderr; slow; -bios none)
@@ -50,6 +51,7 @@ interface RunArgs {
   drives: DriveSpec[];
   devices: string[];
   idle?: string;
+  jit?: string;
   maxInsns?: bigint;
   stats: boolean;
   trace: boolean;
@@ -81,6 +83,7 @@ function parseRun(argv: string[]): RunArgs {
       case '-nographic': break;
       case '--type': a.type = value(); break;
       case '--idle': a.idle = value(); break;
+      case '--jit': a.jit = value(); break;
       case '--max-insns': {
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--max-insns takes a whole number, not '${v}'`);
@@ -98,6 +101,7 @@ function parseRun(argv: string[]): RunArgs {
     throw new UsageError(`machine type '${a.type}' is not implemented yet; only 'native' runs today`);
   if (!a.kernel && (a.bios === undefined || a.bios === 'none')) throw new UsageError('-kernel FILE is required');
   if (a.idle !== undefined && a.idle !== 'sleep' && a.idle !== 'skip') throw new UsageError(`--idle takes sleep or skip, not '${a.idle}'`);
+  if (a.jit !== undefined && a.jit !== 'on' && a.jit !== 'off') throw new UsageError(`--jit takes on or off, not '${a.jit}'`);
   if (a.trace && a.bios !== 'none') throw new UsageError('--trace needs -bios none');
   try {
     parseSize(a.memory);
@@ -164,6 +168,10 @@ function printStats(s: CoreStats & { devices?: DeviceStats[] }, seconds: number)
   const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
   const mips = Number(s.instret) / seconds / 1e6;
   lines.push(`${'seconds'.padEnd(14)} ${seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
+  if (s.jit) {
+    const j = s.jit;
+    lines.push(`jit            ${j.blocks} regions (${j.instructions} instructions) compiled in ${j.compileMs.toFixed(0)} ms (engine ${j.engineMs.toFixed(0)} ms), ${j.rejected} rejected, ${j.flushes} flushes, ${j.errors} errors`);
+  }
   for (const d of s.devices ?? [])
     lines.push(`${d.device} @${d.address}: ${d.requests} requests, ${d.notifies} notifies, ${d.interrupts} interrupts, ${d.errors} errors`);
   process.stderr.write(lines.join('\n') + '\n');
@@ -195,6 +203,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     bios: a.bios === undefined ? 'host' : a.bios === 'none' ? 'none' : readInput(a.bios, 'firmware'),
     drives: a.drives.map(openDrive),
     idle: a.idle as MachineOptions['idle'],
+    jit: a.jit !== 'off',
     maxInstructions: a.maxInsns,
     onConsole: (b) => process.stdout.write(b),
   };

@@ -1,5 +1,7 @@
 // The Wasm core seen from TypeScript: instantiation, the linear-memory regions (whose
 // offsets come from the core's own exported globals: one source of truth), and run().
+import { Jit, type JitOptions, type JitStats } from './jit/index.js';
+
 export interface CoreExports {
   memory: WebAssembly.Memory;
   setup(ramBytes: bigint): number;
@@ -49,11 +51,13 @@ export interface MmioWrite {
 export const STAT_NAMES = [
   'instret', 'traps', 'interrupts', 'tlbHits', 'tlbMisses', 'pageWalks', 'walkRefs',
   'icacheMisses', 'icacheFlushes', 'mmioReads', 'mmioWrites', 'tlbFlushes', 'wfi',
-  'sbiCalls', 'mmioExits', 'plicClaims',
+  'sbiCalls', 'mmioExits', 'plicClaims', 'jitPagesDropped', 'jitRetired', 'jitCalls',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
   interruptsByCause: bigint[];
+  /** the block compiler's counters, when it is on */
+  jit?: JitStats;
 };
 
 export class GuestMemoryError extends RangeError {}
@@ -97,6 +101,7 @@ export class Core {
   readonly ex: CoreExports;
   private g: Record<string, number> = {};
   private ramBytes = 0n;
+  private jitHost?: Jit;
 
   private constructor(instance: WebAssembly.Instance) {
     this.ex = instance.exports as unknown as CoreExports;
@@ -165,7 +170,26 @@ export class Core {
   }
 
   run(budget: number | bigint): Exit {
-    return this.ex.run(BigInt(budget)) as Exit;
+    let left = BigInt(budget);
+    for (;;) {
+      const exit = this.ex.run(left) as number;
+      this.jitHost?.poll();
+      if (exit !== this.constant('EXIT_JIT')) return exit as Exit;
+      // hot code was queued: compiled now, and the slice goes on
+      left -= (this.ex.runSteps as WebAssembly.Global).value as bigint;
+      if (left <= 0n) return Exit.Budget;
+    }
+  }
+
+  /** Compile hot blocks into Wasm (src/jit/) from now on; returns the compiler (its stats). */
+  enableJit(opts: JitOptions = {}): Jit {
+    this.jitHost ??= new Jit(this.ex, (n) => this.constant(n), opts);
+    return this.jitHost;
+  }
+
+  /** The block compiler, if enableJit() was called. */
+  get jit(): Jit | undefined {
+    return this.jitHost;
   }
 
   get pc(): bigint {
@@ -206,6 +230,7 @@ export class Core {
     const irq = this.constant('STAT_IRQ_BASE');
     s.exceptionsByCause = Array.from(a.subarray(exc, exc + 32));
     s.interruptsByCause = Array.from(a.subarray(irq, irq + 32));
+    if (this.jitHost) s.jit = { ...this.jitHost.stats };
     return s;
   }
 

@@ -3,6 +3,7 @@
 // worker and the tests use; each virtualization type is a preset of it.
 import { Core, Exit, type CoreStats } from './core.js';
 import { yieldToHost } from './host.js';
+import type { JitOptions } from './jit/index.js';
 import { isElf, LoadError } from './loader/elf.js';
 import { loadElf } from './machines/bare.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
@@ -79,6 +80,11 @@ export interface MachineOptions {
    * 'skip' jumps time forward (deterministic, like QEMU's -icount sleep=off).
    */
   idle?: 'sleep' | 'skip';
+  /**
+   * Compile hot guest code into Wasm (src/jit/): on by default; false runs the interpreter
+   * only. Either way the guest sees the same machine (same instruction counts and timing).
+   */
+  jit?: boolean | JitOptions;
   /** stop after this many instructions */
   maxInstructions?: bigint;
   /** guest console output (the UART and the virtio console) */
@@ -521,6 +527,13 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   if (memory < 4n * MiB) throw new ConfigError(`memory size ${mib(memory)} is too small (at least 4 MiB)`);
   if (opts.idle && opts.idle !== 'sleep' && opts.idle !== 'skip') throw new ConfigError(`idle must be 'sleep' or 'skip', not '${opts.idle}'`);
   const core = await Core.create(memory);
+  if (opts.jit !== false) {
+    try {
+      core.enableJit(opts.jit === true || opts.jit === undefined ? {} : opts.jit);
+    } catch (e) {
+      throw new ConfigError(`jit: ${(e as Error).message}`);
+    }
+  }
   const layout = boot(core, opts, memory);
   return new Machine(core, type, layout, opts);
 }

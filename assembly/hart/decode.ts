@@ -11,6 +11,8 @@ import { decode32, decode16, imm32, RD_IS_X, OP_ILLEGAL, OP_COUNT, cRd, cRs1, cR
  * br_table (a sparse case value turns it into a chain of compares: 40% slower).
  */
 export const OP_ILLEGAL_SLOT: u16 = <u16>OP_COUNT;
+/** Stored op of a slot where a compiled block starts (hart/jit.ts; SLOT_RAW keeps the instruction). */
+export const OP_JIT: u16 = <u16>OP_COUNT + 1;
 
 /** Decode `insn` (16 or 32 bits, by its low two bits) into `slot`; returns the stored op. */
 export function decodeInto(slot: u32, insn: u32): u16 {

@@ -18,7 +18,8 @@ import { csrAccess, csrOk } from './csr';
 import { trapEnter, pendingInterrupt, wfiWake, updateTimerIrqs, insnsToNextTimer, ticksToNextTimer, doMret, doSret } from './trap';
 import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
 import { fetchSlow, decodeAt } from './fetch';
-import { OP_ILLEGAL_SLOT } from './decode';
+import { OP_ILLEGAL_SLOT, OP_JIT } from './decode';
+import { jitEnabled, jitCountLeader, jitBlockOf, jitOriginal, countJitCall } from './jit';
 import {
   read, write, atomicHost, lastAtomicPa,
 } from '../mmu/memory';
@@ -165,12 +166,17 @@ export function resetExecution(): void {
   wfiWaiting = false;
 }
 
+/** Steps (instructions retired plus exceptions and interrupts taken) of the last run(). */
+export let runSteps: u64 = 0;
+
 export function run(budget: u64): u32 {
   clearExit();
   let pc = load<u64>(PC_ADDR);
   const start = instret;
   let traps: u64 = 0;
   let lastSlot: u32 = 0;
+  // the next instruction is the target of a jump, branch or trap (it may start a hot block)
+  let leader = true;
   while (exitReason == EXIT_BUDGET && instret - start + traps < budget) {
     // ---- between chunks: time, interrupts, idling
     updateTimerIrqs();
@@ -180,6 +186,7 @@ export function run(budget: u64): u32 {
       wfiWaiting = false;
       pc = trapEnter(pc, <u32>irq, 0, true);
       traps++;
+      leader = true;
       continue;
     }
     if (wfiWaiting) {
@@ -206,16 +213,36 @@ export function run(budget: u64): u32 {
         slot = fetchSlots + ((<u32>pc & 0xfff) << 3);
       } else {
         slot = fetchSlow(pc);
-        if (trapPending) { traps++; pc = takeTrap(pc); continue; }
+        if (trapPending) { traps++; pc = takeTrap(pc); leader = true; continue; }
+        leader = true; // falling into another page also starts a block
       }
       let op = <u32>load<u16>(slot, SLOT_OP);
       if (op == 0) {
         slot = decodeAt(slot, pc);
-        if (trapPending) { traps++; pc = takeTrap(pc); continue; }
+        if (trapPending) { traps++; pc = takeTrap(pc); leader = true; continue; }
+        op = <u32>load<u16>(slot, SLOT_OP);
+      }
+      if (leader) {
+        leader = false;
+        if (jitEnabled) jitCountLeader(slot);
+      }
+      if (op == OP_JIT) {
+        // a compiled block (hart/jit.ts), if its longest pass fits before stopAt
+        const b = jitBlockOf(slot);
+        lastSlot = slot;
+        if (jitEnabled && stopAt - instret >= <u64>(b >> 24)) {
+          countJitCall();
+          pc = call_indirect<u64>(b & 0xff_ffff, pc);
+          if (trapPending) { traps++; pc = takeTrap(pc); }
+          leader = true;
+          continue;
+        }
+        slot = jitOriginal(slot);
         op = <u32>load<u16>(slot, SLOT_OP);
       }
       lastSlot = slot;
-      let npc = pc + <u64>load<u8>(slot, SLOT_LEN);
+      const len = <u64>load<u8>(slot, SLOT_LEN);
+      let npc = pc + len;
       switch (op) {
         // ---- RV64I
         case O.OP_LUI: setX(rd(slot), <u64><i64>imm(slot)); break;
@@ -371,13 +398,16 @@ export function run(budget: u64): u32 {
       if (trapPending) {
         traps++;
         pc = takeTrap(pc);
+        leader = true;
       } else {
+        leader = npc != pc + len;
         pc = npc;
         instret++;
       }
     }
   }
   store<u64>(PC_ADDR, pc);
+  runSteps = instret - start + traps;
   // a run() that executed nothing (say, the hart still waits in WFI) keeps the last one
   if (instret != start || traps != 0) store<u32>(LAST_INSN_ADDR, lastSlot ? load<u32>(lastSlot, SLOT_RAW) : 0);
   return exitReason;

@@ -2,13 +2,16 @@
 // A slot per halfword holds one decoded instruction (memmap.ts: SLOT_*); op 0 means "not
 // decoded yet", so a page is decoded lazily, slot by slot, as it executes.
 // Coherence: a page with decoded code is never in the write TLB, so every store to it takes
-// the slow path, which clears the slots it overlaps (invalidateCode); FENCE.I and host
-// writes into guest RAM (DMA, loaders) clear more.
+// the slow path (invalidateCode): a store to the page that is executing clears the slots it
+// overlaps (all of the page's code if compiled code covers them: jit.ts); a store to any
+// other page unmaps that page from the cache. Host writes into guest RAM (DMA, loaders)
+// unmap the pages they touch.
 import {
   ICACHE_PAGES, ICACHE_TAGS, ICACHE_MAP, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, RAM_PHYS,
 } from '../memmap';
-import { tlbDropWritable, invalidateFetch } from '../mmu/tlb';
+import { tlbDropWritable, invalidateFetch, fetchVpn, fetchHost, NO_FETCH_PAGE } from '../mmu/tlb';
 import { ramHost } from '../mmu/walk';
+import { jitResetPage, jitCodeWritten, jitForgetPage } from './jit';
 
 let victim: u32 = 0;
 export let icacheMisses: u64 = 0;
@@ -41,20 +44,38 @@ export function icachePage(pa: u64): u32 {
   store<u16>(m, <u16>(v + 1));
   const slots = ICACHE_BASE + v * ICACHE_PAGE_BYTES;
   memory.fill(slots, 0, ICACHE_PAGE_BYTES);
+  jitResetPage(v);
   tlbDropWritable(ramHost(pa & ~<u64>0xfff));
   return slots;
 }
 
-/** A store of `size` bytes at RAM address `pa`: forget every instruction it overlaps. */
+/**
+ * A store of `size` bytes at RAM address `pa`: forget every instruction it overlaps. If the
+ * page is not the one executing, forget the whole page instead (as QEMU does), so its later
+ * stores take the TLB fast path again: code pages written while not executing are mostly
+ * pages reused for data (freed init code, a finished process's pages).
+ */
 export function invalidateCode(pa: u64, size: u32): void {
   const idx = <u32>load<u16>(mapEntry(pa));
   if (idx == 0) return;
-  const slots = ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
+  if (fetchVpn == NO_FETCH_PAGE || ramHost(pa & ~<u64>0xfff) != fetchHost) {
+    forgetPage(mapEntry(pa), idx - 1);
+    return;
+  }
   const off = <u32>pa & 0xfff;
+  if (jitCodeWritten(idx - 1, off, size)) return; // the whole page was forgotten
+  const slots = ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
   // a 4-byte instruction starting one halfword earlier overlaps the first byte
   const first = off >= 2 ? (off >> 1) - 1 : 0;
   const last = (off + size - 1) >> 1;
   memory.fill(slots + first * SLOT_SIZE, 0, (min(last, 2047) - first + 1) * SLOT_SIZE);
+}
+
+/** Unmap decoded page `v` (map entry at `m`): its slots are cleared when it is reused. */
+function forgetPage(m: u32, v: u32): void {
+  store<u16>(m, 0);
+  store<u32>(ICACHE_TAGS + (v << 2), 0);
+  jitForgetPage(v);
 }
 
 /** Forget all decoded code (FENCE.I; reset; a host write of unknown extent). */
@@ -77,8 +98,7 @@ export function invalidateCodeRange(pa: u64, len: u64): void {
     const m = mapEntry(p);
     const idx = <u32>load<u16>(m);
     if (idx != 0) {
-      store<u16>(m, 0);
-      store<u32>(ICACHE_TAGS + ((idx - 1) << 2), 0);
+      forgetPage(m, idx - 1);
       invalidateFetch();
     }
     p += 4096;

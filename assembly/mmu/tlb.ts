@@ -76,8 +76,28 @@ export function invalidateFetch(): void {
   fetchVpn = NO_FETCH_PAGE;
 }
 
-/** Some entry came from a superpage (so a flush by address must flush everything). */
-export let tlbSuperpages: bool = false;
+// Entries are per 4 KiB page even when a superpage maps them, so a flush by address must
+// also drop the other pages of the superpage that maps it: the superpages entries came from
+// since the last full flush are remembered (up to SUPER_MAX; beyond that, any flush by
+// address flushes everything).
+const SUPER_MAX: u32 = 16;
+const superVpn = new StaticArray<u64>(SUPER_MAX);
+const superShift = new StaticArray<u64>(SUPER_MAX);
+let superCount: u32 = 0;
+
+/** A walk found a leaf at `level` > 0 (privileged spec 4.3.2: a superpage) for `va`. */
+export function tlbNoteSuperpage(va: u64, level: u32): void {
+  const shift: u64 = 12 + 9 * <u64>level;
+  const vpn = va >> shift;
+  for (let k: u32 = 0; k < min(superCount, SUPER_MAX); k++) {
+    if (unchecked(superVpn[k]) == vpn && unchecked(superShift[k]) == shift) return;
+  }
+  if (superCount < SUPER_MAX) {
+    unchecked(superVpn[superCount] = vpn);
+    unchecked(superShift[superCount] = shift);
+  }
+  superCount++; // past SUPER_MAX: too many to track
+}
 
 export function tlbFlushAll(): void {
   tlbGen += GEN_ONE;
@@ -86,19 +106,25 @@ export function tlbFlushAll(): void {
     tlbGen = GEN_ONE;
   }
   invalidateFetch();
-  tlbSuperpages = false;
+  superCount = 0;
   tlbFlushes++;
 }
 
 /**
  * SFENCE.VMA with rs1 != x0 (4.2.1): forget the translations of the page of `va` in every
  * view and for every ASID (entries are not ASID-tagged, so this over-flushes, as allowed).
- * An entry that came from a superpage may cover `va` from another 4 KiB index: flush all.
+ * If a cached superpage covers `va`, its other pages sit at other indexes: flush all.
  */
 export function tlbFlushPage(va: u64): void {
-  if (tlbSuperpages) {
+  if (superCount > SUPER_MAX) {
     tlbFlushAll();
     return;
+  }
+  for (let k: u32 = 0; k < superCount; k++) {
+    if (va >> unchecked(superShift[k]) == unchecked(superVpn[k])) {
+      tlbFlushAll();
+      return;
+    }
   }
   const tag = tlbTag(va);
   for (let v: u32 = 0; v < TLB_VIEWS * 3; v++) {

@@ -14,7 +14,7 @@ import { CSR_MSTATUS, CSR_SATP } from '../hart/opcodes.gen';
 import { pmpCheck } from './pmp';
 import { RAM_BASE, RAM_PHYS } from '../memmap';
 import { ramSize } from './ram';
-import { tlbSuperpages } from './tlb';
+import { tlbNoteSuperpage } from './tlb';
 
 // PTE fields (4.3.1)
 export const PTE_V: u64 = 1 << 0;
@@ -126,7 +126,7 @@ export function walk(va: u64, access: u32, p: u32, root: u64, levels: i32, extra
       store<u64>(host, pte);
       walkRefs++;
     }
-    if (i > 0) tlbSuperpages = true;
+    if (i > 0) tlbNoteSuperpage(va, i);
     const offMask: u64 = (<u64>1 << (12 + 9 * <u64>i)) - 1;
     return ((ppn << 12) & ~offMask) | (va & offMask);
   }
