@@ -173,6 +173,27 @@ describe('JIT: compiled regions match the interpreter', () => {
     expect(q.x[s1]).toBe(BigInt((64 * 65) / 2 + 64 * 3));
   });
 
+  it('CSR, A, F and D instructions between compiled code: minstret and time read exactly, AMOs on a code page', async () => {
+    const p = new Asm();
+    p.fpOn().la(s0, 'cell').li(a5, 200).li(s1, 0).li(a1, 3);
+    p.label('loop');
+    p.csrr(a0, CSR.minstret).i('add', { rd: s1, rs1: s1, rs2: a0 });
+    p.csrr(a0, CSR.mcycle).i('xor', { rd: s1, rs1: s1, rs2: a0 });
+    p.i('csrrs', { rd: a0, rs1: zero, csr: 0xc01 }).i('add', { rd: s1, rs1: s1, rs2: a0 }); // time
+    p.i('amoadd.d', { rd: a0, rs1: s0, rs2: a1 }).i('add', { rd: s1, rs1: s1, rs2: a0 });
+    p.i('amoswap.w', { rd: a2, rs1: s0, rs2: s1 }).i('add', { rd: s1, rs1: s1, rs2: a2 });
+    p.i('lr.d', { rd: a0, rs1: s0 }).i('addi', { rd: a0, rs1: a0, imm: 5 }).i('sc.d', { rd: a2, rs1: s0, rs2: a0 });
+    p.i('add', { rd: s1, rs1: s1, rs2: a2 });
+    p.i('fcvt.d.l', { frd: 1, rs1: s1, rm: 7 }).i('fadd.d', { frd: 2, frs1: 2, frs2: 1, rm: 7 }).i('fmul.d', { frd: 3, frs1: 2, frs2: 2, rm: 7 });
+    p.i('fcvt.l.d', { rd: a0, frs1: 3, rm: 1 }).i('xor', { rd: s1, rs1: s1, rs2: a0 });
+    p.i('fsd', { rs1: s0, frs2: 3, imm: 8 }).i('fld', { frd: 4, rs1: s0, imm: 8 }).i('feq.d', { rd: a0, frs1: 3, frs2: 4 });
+    p.i('add', { rd: s1, rs1: s1, rs2: a0 }).csrr(a0, CSR.fflags).i('add', { rd: s1, rs1: s1, rs2: a0 });
+    p.i('addi', { rd: a5, rs1: a5, imm: -1 }).i('bne', { rs1: a5, rs2: zero }, 'loop').halt();
+    p.align(8).label('cell').dword(7n).dword(0n);
+    const r = await same(p);
+    expect(r.exit).toBe(Exit.Poweroff);
+  });
+
   it('timer interrupts arrive at the same instruction (the budget before stopAt is exact)', async () => {
     const p = new Asm();
     p.la(t0, 'handler').csrw(CSR.mtvec, t0);

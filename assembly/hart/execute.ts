@@ -311,17 +311,9 @@ export function run(budget: u64): u32 {
 
         // ---- Zicsr
         case O.OP_CSRRW: case O.OP_CSRRS: case O.OP_CSRRC:
-        case O.OP_CSRRWI: case O.OP_CSRRSI: case O.OP_CSRRCI: {
-          const f3 = (load<u32>(slot, SLOT_RAW) >> 12) & 3;
-          const r1 = rs1(slot);
-          const operand: u64 = op >= O.OP_CSRRWI ? <u64>r1 : getX(r1);
-          const d = rd(slot);
-          const old = csrAccess(<u32>imm(slot) & 0xfff, f3, operand, d != X_SINK, f3 == 1 || r1 != 0);
-          if (!csrOk) { illegal(slot); break; }
-          setX(d, old);
-          requestStop(); // a CSR write may enable an interrupt or change translation
+        case O.OP_CSRRWI: case O.OP_CSRRSI: case O.OP_CSRRCI:
+          execCsr(op, slot);
           break;
-        }
 
         // ---- privileged instructions (privileged spec 3.3)
         case O.OP_MRET:
@@ -366,28 +358,13 @@ export function run(budget: u64): u32 {
         case O.OP_REMUW: setX(rd(slot), remuw(getX(rs1(slot)), getX(rs2(slot)))); break;
 
         // ---- A
-        case O.OP_LR_W: case O.OP_LR_D: {
-          const v = loadReserved(getX(rs1(slot)), op == O.OP_LR_W);
-          if (!trapPending) setX(rd(slot), v);
-          break;
-        }
-        case O.OP_SC_W: case O.OP_SC_D: {
-          const v = storeConditional(getX(rs1(slot)), getX(rs2(slot)), op == O.OP_SC_W);
-          if (!trapPending) setX(rd(slot), v);
-          break;
-        }
+        case O.OP_LR_W: case O.OP_LR_D: case O.OP_SC_W: case O.OP_SC_D:
         case O.OP_AMOSWAP_W: case O.OP_AMOADD_W: case O.OP_AMOXOR_W: case O.OP_AMOAND_W: case O.OP_AMOOR_W:
-        case O.OP_AMOMIN_W: case O.OP_AMOMAX_W: case O.OP_AMOMINU_W: case O.OP_AMOMAXU_W: {
-          const v = amo(op, getX(rs1(slot)), getX(rs2(slot)), true);
-          if (!trapPending) setX(rd(slot), v);
-          break;
-        }
+        case O.OP_AMOMIN_W: case O.OP_AMOMAX_W: case O.OP_AMOMINU_W: case O.OP_AMOMAXU_W:
         case O.OP_AMOSWAP_D: case O.OP_AMOADD_D: case O.OP_AMOXOR_D: case O.OP_AMOAND_D: case O.OP_AMOOR_D:
-        case O.OP_AMOMIN_D: case O.OP_AMOMAX_D: case O.OP_AMOMINU_D: case O.OP_AMOMAXU_D: {
-          const v = amo(op, getX(rs1(slot)), getX(rs2(slot)), false);
-          if (!trapPending) setX(rd(slot), v);
+        case O.OP_AMOMIN_D: case O.OP_AMOMAX_D: case O.OP_AMOMINU_D: case O.OP_AMOMAXU_D:
+          execAtomic(op, slot);
           break;
-        }
 
         case OP_ILLEGAL_SLOT: illegal(slot); break;
         default:
@@ -411,6 +388,33 @@ export function run(budget: u64): u32 {
   // a run() that executed nothing (say, the hart still waits in WFI) keeps the last one
   if (instret != start || traps != 0) store<u32>(LAST_INSN_ADDR, lastSlot ? load<u32>(lastSlot, SLOT_RAW) : 0);
   return exitReason;
+}
+
+// ---- instructions with more state than registers
+
+/** Zicsr: CSRRW/S/C and their immediate forms. */
+function execCsr(op: u32, slot: u32): void {
+  const f3 = (load<u32>(slot, SLOT_RAW) >> 12) & 3;
+  const r1 = rs1(slot);
+  const operand: u64 = op >= O.OP_CSRRWI ? <u64>r1 : getX(r1);
+  const d = rd(slot);
+  const writes = f3 == 1 || r1 != 0;
+  const old = csrAccess(<u32>imm(slot) & 0xfff, f3, operand, d != X_SINK, writes);
+  if (!csrOk) { illegal(slot); return; }
+  setX(d, old);
+  if (writes) requestStop(); // a CSR write may enable an interrupt or change translation
+}
+
+/** A: LR, SC and the AMOs. */
+function execAtomic(op: u32, slot: u32): void {
+  // read the operands first: the store may overwrite this very slot (code written)
+  const d = rd(slot);
+  const a = getX(rs1(slot));
+  let v: u64;
+  if (op == O.OP_LR_W || op == O.OP_LR_D) v = loadReserved(a, op == O.OP_LR_W);
+  else if (op == O.OP_SC_W || op == O.OP_SC_D) v = storeConditional(a, getX(rs2(slot)), op == O.OP_SC_W);
+  else v = amo(op, a, getX(rs2(slot)), op <= O.OP_AMOMAXU_W);
+  if (!trapPending) setX(d, v);
 }
 
 /** Take the exception raised by the instruction at pc; returns the handler's pc. */

@@ -240,6 +240,18 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     i32(j); set(BB);
     b.byte(Op.br).u32(outer + depth);
   };
+  /**
+   * Before a call into the core: make instret (and jitRetired) exact, with the first `k`
+   * instructions of this basic block done, so what the core reads (mtime, minstret) and
+   * its budget are the interpreter's. The block's own count later adds k back: n = -k.
+   */
+  const sync = (k: number) => {
+    get(L.n); if (k) { i64(k); op(Op.i64_add); } set(L.t2);
+    gget(G.instret); get(L.t2); op(Op.i64_add); gset(G.instret);
+    gget(G.jitRetired); get(L.t2); op(Op.i64_add); gset(G.jitRetired);
+    get(L.lim); get(L.t2); op(Op.i64_sub); set(L.lim);
+    i64(-k); set(L.n);
+  };
   /** After a memory slow path: an exception leaves before the instruction, a stop request after it. */
   const afterSlow = (k: number, i: RegionInsn, finish: () => void) => {
     gget(G.trapPending);
@@ -321,7 +333,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(G.tlbRead, ld.size);
         ifThen(I64, () => { hostAddr(); mem(ld.fast, 0); countHit(); }, () => {
-          get(L.va); i32(ld.size); b.byte(Op.call).u32(F.readSlow);
+          sync(k);
+        get(L.va); i32(ld.size); b.byte(Op.call).u32(F.readSlow);
           if (ld.ext !== undefined) op(ld.ext);
           set(L.t1);
           afterSlow(k, i, () => { get(L.t1); setX(i.rd); });
@@ -333,7 +346,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(G.tlbWrite, st.size);
         ifThen(EMPTY, () => { hostAddr(); getX(i.rs2); mem(st.op, 0); countHit(); }, () => {
-          get(L.va); i32(st.size); getX(i.rs2); b.byte(Op.call).u32(F.writeSlow);
+          sync(k);
+        get(L.va); i32(st.size); getX(i.rs2); b.byte(Op.call).u32(F.writeSlow);
           afterSlow(k, i, () => {});
         });
       } else if ((m = ALU_IMM.get(o)) !== undefined) { getX(i.rs1); i64(i.imm); op(m); setX(i.rd); }
