@@ -30,7 +30,7 @@ const PAGE_DROP_LIMIT: u32 = 8;
 export let jitEnabled: bool = false;
 let jitThreshold: u32 = 1000;
 /** Queued blocks that make run() return (EXIT_JIT) so the host compiles them now. */
-let jitBatch: u32 = 16;
+let jitBatch: u32 = 256;
 export let jitPagesDropped: u64 = 0;
 /** Instructions retired inside compiled blocks (the blocks add to it, and to instret). */
 export let jitRetired: u64 = 0;

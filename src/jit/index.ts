@@ -8,7 +8,7 @@ import { compileRegion, compilable, successors, MAX_REGION, CORE_IMPORTS, BLOCK_
 export interface JitOptions {
   /** Times a jump, branch or trap lands on an instruction before its region is compiled (default 1000). */
   threshold?: number;
-  /** Queued regions that interrupt a run() slice to be compiled at once (default 16). */
+  /** Queued regions that interrupt a run() slice to be compiled at once (default 256: a full queue; otherwise they wait for the slice to end). */
   batch?: number;
   /** Compiled blocks kept before all are dropped and the table reused (default 32768). */
   maxBlocks?: number;
@@ -66,7 +66,7 @@ export class Jit {
     const core: Record<string, unknown> = {};
     for (const i of CORE_IMPORTS) core[i.name] = ex[i.name];
     this.imports = { core: core as WebAssembly.ModuleImports };
-    const batch = opts.batch ?? 16;
+    const batch = opts.batch ?? 256;
     if (!Number.isInteger(batch) || batch < 1 || batch > this.c('JIT_QUEUE_ENTRIES')) throw new RangeError(`JIT batch must be an integer in 1..${this.c('JIT_QUEUE_ENTRIES')}, not ${batch}`);
     (ex.setJit as (on: number, threshold: number, batch: number) => void)(1, threshold, batch);
   }
