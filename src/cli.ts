@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // wasmvisor command line. Flags follow QEMU's names where QEMU has them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { runBare } from './machines/bare.js';
 import { LoadError } from './loader/elf.js';
 import { STAT_NAMES, type CoreStats } from './core.js';
@@ -11,6 +12,7 @@ import {
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
 import { BoardConfigError } from './platform/devicetree.js';
+import { runBench, formatBenchTable, benchHtml, BENCHMARK_NAMES, type BenchReport } from './bench.js';
 
 const PRIV_NAMES = ['U', 'S', '?', 'M'];
 const TYPES = Object.keys(MACHINE_TYPES);
@@ -37,9 +39,32 @@ const USAGE = `usage: wasmvisor run [options]
   --stats             print the event counters on exit (stderr)
   --trace             print every executed instruction, disassembled (stderr; slow; -bios none)
   -h, --help          this text
-The console is the terminal; on a TTY, Ctrl-A x quits (as in QEMU).`;
+The console is the terminal; on a TTY, Ctrl-A x quits (as in QEMU).
+wasmvisor bench --help: the teaching kernel's nanobenchmarks on each machine type.`;
 
-class UsageError extends Error {}
+const BENCH_USAGE = `usage: wasmvisor bench [options]
+Boots the teaching kernel (guests/kernel) on each machine type and measures its nanobenchmarks
+from the host: each benchmark runs alone with N and with 2N iterations, and the difference
+gives host ns per operation; the guest counts its instructions, the machine its traps, exits
+and hypercalls. Progress goes to stderr. See docs/bench.md.
+  --type T[,T...]     machine types (default native; implemented: ${TYPES.filter((t) => MACHINE_TYPES[t as keyof typeof MACHINE_TYPES].implemented).join(', ')})
+  --iters N           N for every benchmark (default: each one's own, 4000 to 40000)
+  --only a,b          these benchmarks only: ${BENCHMARK_NAMES.join(', ')}
+  --repeats R         runs of each length; the fastest counts (default 5)
+  --jit on|off        the block compiler (default off: steadier numbers; docs/bench.md)
+  -kernel FILE        the teaching kernel's native build (default: build/guests/kernel/kernel-native.elf
+                      when newer than guests/kernel/prebuilt/kernel-native.elf, else the latter)
+  --json              print the results as JSON instead of the table
+  --html FILE         also write a self-contained HTML report with a chart
+  -h, --help          this text
+Exit status: 0, or 1 if a benchmark failed.`;
+
+/** A bad command line; `usage` is the line printed after the message (none: one line only). */
+class UsageError extends Error {
+  constructor(message: string, readonly usage: string | null = USAGE.split('\n')[0]) {
+    super(message);
+  }
+}
 
 interface RunArgs {
   kernel?: string;
@@ -268,10 +293,95 @@ function attachConsole(send: (b: Uint8Array) => void, quit: () => void, eof: () 
   };
 }
 
+interface BenchArgs {
+  types: string[];
+  iters?: number;
+  only?: string[];
+  repeats?: number;
+  jit: boolean;
+  kernel?: string;
+  json: boolean;
+  html?: string;
+}
+
+function parseBench(argv: string[]): BenchArgs {
+  const a: BenchArgs = { types: ['native'], jit: false, json: false };
+  const bad = (msg: string) => new UsageError(`bench: ${msg}`, null);
+  const whole = (flag: string, v: string, max: number) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw bad(`${flag} takes a whole number from 1 to ${max}, not '${v}'`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw bad(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--type': a.types = value().split(','); break;
+      case '--iters': a.iters = whole('--iters', value(), 1e9); break;
+      case '--only': a.only = value().split(','); break;
+      case '--repeats': a.repeats = whole('--repeats', value(), 100); break;
+      case '--jit': {
+        const v = value();
+        if (v !== 'on' && v !== 'off') throw bad(`--jit takes on or off, not '${v}'`);
+        a.jit = v === 'on';
+        break;
+      }
+      case '-kernel': case '--kernel': a.kernel = value(); break;
+      case '--json': a.json = true; break;
+      case '--html': a.html = value(); break;
+      case '-h': case '--help': console.log(BENCH_USAGE); process.exit(0);
+      default: throw bad(`unknown option '${flag}' (wasmvisor bench --help)`);
+    }
+  }
+  for (const t of a.types) {
+    if (!TYPES.includes(t)) throw bad(`unknown machine type '${t}' (one of: ${TYPES.join(', ')})`);
+    if (!MACHINE_TYPES[t as keyof typeof MACHINE_TYPES].implemented) throw bad(`machine type '${t}' is not implemented yet; only 'native' runs today`);
+  }
+  for (const b of a.only ?? [])
+    if (!(BENCHMARK_NAMES as string[]).includes(b)) throw bad(`unknown benchmark '${b}' (one of: ${BENCHMARK_NAMES.join(', ')})`);
+  return a;
+}
+
+async function cmdBench(argv: string[]): Promise<number> {
+  const a = parseBench(argv);
+  // find out now, not after the measurement, that the report cannot be written
+  if (a.html && !existsSync(dirname(resolve(a.html)))) throw new ConfigError(`cannot write ${a.html}: no directory ${dirname(resolve(a.html))}`);
+  const tty = process.stderr.isTTY;
+  let shown = false;
+  const progress = (line: string) => {
+    if (tty) {
+      process.stderr.write(`\r\x1b[K[bench] ${line}`);
+      shown = true;
+    } else {
+      process.stderr.write(`[bench] ${line}\n`);
+    }
+  };
+  let report: BenchReport;
+  try {
+    report = await runBench({ types: a.types, iters: a.iters, only: a.only, repeats: a.repeats, jit: a.jit, kernel: a.kernel, onProgress: progress });
+  } finally {
+    if (shown) process.stderr.write('\r\x1b[K');
+  }
+  if (a.html) {
+    try {
+      writeFileSync(a.html, benchHtml(report));
+    } catch (e) {
+      throw new ConfigError(`cannot write ${a.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    process.stderr.write(`[bench] wrote ${a.html}\n`);
+  }
+  process.stdout.write(a.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatBenchTable(report)}\n`);
+  return report.results.some((r) => r.status === 'error') ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': return cmdRun(rest);
+    case 'bench': return cmdBench(rest);
     case undefined: case '-h': case '--help': console.log(USAGE); return cmd ? 0 : 2;
     default: throw new UsageError(`unknown command '${cmd}'`);
   }
@@ -281,7 +391,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError) {
-      process.stderr.write(`wasmvisor: ${e.message}\n${USAGE.split('\n')[0]}\n`);
+      process.stderr.write(`wasmvisor: ${e.message}\n${e.usage ? `${e.usage}\n` : ''}`);
       process.exit(2);
     }
     if (e instanceof LoadError || e instanceof RangeError || e instanceof ConfigError || e instanceof FdtError ||

@@ -1,0 +1,157 @@
+// `wasmvisor bench` and runBench(): the teaching kernel's nanobenchmarks measured from the host.
+// Small iteration counts keep this file to a few seconds; the numbers are checked for being
+// measured at all, and the deterministic counters (traps, exits, hypercalls) for their values.
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench, BENCHMARK_NAMES, formatBenchTable, benchHtml, type BenchReport } from '../src/bench.js';
+import { ConfigError } from '../src/machine.js';
+
+const cli = join(__dirname, '..', 'dist', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-'));
+
+function bench(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, 'bench', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+// about 5 ms of host time per N for each benchmark (the interpreter's pace)
+const SMALL = {
+  null_syscall: 5000, page_fault: 600, pte_update: 600, context_switch: 2000,
+  mmio_read: 5000, block_read: 600, timer_irq: 1200, spawn_exit: 30,
+};
+
+describe('runBench', () => {
+  let report: BenchReport;
+
+  it('measures every nanobenchmark on native: ops, guest instructions and host ns per operation', async () => {
+    const progress: string[] = [];
+    report = await runBench({ iters: SMALL, repeats: 3, onProgress: (l) => progress.push(l) });
+    expect(report.types).toEqual(['native']);
+    expect(report.benchmarks).toEqual(BENCHMARK_NAMES);
+    expect(report.results.map((r) => r.benchmark)).toEqual(BENCHMARK_NAMES);
+    for (const r of report.results) {
+      expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
+      expect(r.ops, r.benchmark).toBeGreaterThan(0);
+      expect(r.instructionsPerOp, r.benchmark).toBeGreaterThan(0);
+      expect(r.nsPerOp, r.benchmark).toBeGreaterThan(0);
+      expect(r.ratioToNative).toBe(1);
+      expect(r.short!.iters * 2).toBe(r.long!.iters);
+      expect(r.short!.allMs).toHaveLength(3);
+    }
+    expect(progress.some((l) => /null_syscall: [\d,.]+ ns\/op/.test(l))).toBe(true);
+  }, 60_000);
+
+  it('counts traps, exits and hypercalls per operation from the machine', () => {
+    const by = (n: string) => report.results.find((r) => r.benchmark === n)!;
+    // a system call is one ecall from U-mode; the timer interrupts now and then
+    expect(by('null_syscall').trapsPerOp).toBeCloseTo(1, 1);
+    expect(by('null_syscall').exceptionsByCause['ecall from U']).toBe(1);
+    expect(by('null_syscall').exitsPerOp).toBe(0);
+    expect(by('null_syscall').hypercallsPerOp).toBeCloseTo(0, 2);
+    // ops = 2 per iteration
+    expect(by('context_switch').ops).toBe(2 * SMALL.context_switch);
+    // a page fault, and an unmap call per 64 pages
+    expect(by('page_fault').exceptionsByCause['load page fault']).toBe(1);
+    // one notify store per sector read: one exit to the host's virtio-blk
+    expect(by('block_read').exitsPerOp).toBe(1);
+    // alarm() arms the SBI timer, the interrupt handler disarms it: two SBI calls, a syscall and an interrupt
+    expect(by('timer_irq').hypercallsPerOp).toBeCloseTo(2, 1);
+    expect(by('timer_irq').interruptsByCause['S timer']).toBeCloseTo(1, 1);
+    // the guest's instret over the measured part matches the machine's count between the runs
+    expect(by('null_syscall').hostInstructionsPerOp).toBeCloseTo(by('null_syscall').instructionsPerOp, 0);
+  });
+
+  it('formats a table and a self-contained HTML report', () => {
+    const table = formatBenchTable(report);
+    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+vs native$/);
+    for (const n of BENCHMARK_NAMES) expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+[\\d,]+`, 'm'));
+    const html = benchHtml(report);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/(src|href)=["']?https?:/); // nothing external
+    expect(html.match(/<rect [^>]*fill=/g)).toHaveLength(BENCHMARK_NAMES.length);
+  });
+
+  it.each([
+    [{ types: ['paravirt'] }, /machine type 'paravirt' is not implemented yet/],
+    [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
+    [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
+    [{ iters: 0 }, /iterations must be a whole number/],
+    [{ iters: 1.5 }, /iterations must be a whole number/],
+    [{ kernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
+  ])('rejects %j before running anything', async (opts, msg) => {
+    await expect(runBench(opts)).rejects.toThrow(ConfigError);
+    await expect(runBench(opts)).rejects.toThrow(msg);
+  });
+});
+
+describe('wasmvisor bench', () => {
+  it('prints JSON with --json and writes an HTML report with --html', () => {
+    const html = join(dir, 'report.html');
+    const r = bench('--only', 'null_syscall,timer_irq', '--iters', '1500', '--repeats', '2', '--json', '--html', html);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.types).toEqual(['native']);
+    expect(report.iters).toEqual({ null_syscall: 1500, timer_irq: 1500 });
+    expect(report.results.map((x: { benchmark: string }) => x.benchmark)).toEqual(['null_syscall', 'timer_irq']);
+    for (const x of report.results) {
+      expect(x).toMatchObject({ type: 'native', status: 'ok', ops: 1500, ratioToNative: 1 });
+      for (const k of ['nsPerOp', 'nsPerOpError', 'instructionsPerOp', 'trapsPerOp', 'exitsPerOp', 'hypercallsPerOp'])
+        expect(typeof x[k], k).toBe('number');
+      expect(x.instructionsPerOp).toBeGreaterThan(0);
+    }
+    // progress on stderr, not in the JSON
+    expect(r.err).toMatch(/\[bench\] native null_syscall/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<svg');
+    expect(page).toContain('null_syscall');
+    expect(page).toContain('<style>');
+  }, 60_000);
+
+  it('prints a table by default', () => {
+    const r = bench('--only', 'mmio_read', '--iters', '3000', '--repeats', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^benchmark\s+machine\s+N\s+ns\/op/);
+    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+153\.\d\s+1\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+  }, 60_000);
+
+  it.each([
+    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; only 'native' runs today$/],
+    [['--type', 'native,paravirt'], /^wasmvisor: bench: machine type 'paravirt' is not implemented yet/],
+    [['--type', 'vmware'], /^wasmvisor: bench: unknown machine type 'vmware' \(one of: native, /],
+    [['--iters', 'lots'], /^wasmvisor: bench: --iters takes a whole number from 1 to 1000000000, not 'lots'$/],
+    [['--iters', '0'], /^wasmvisor: bench: --iters takes a whole number/],
+    [['--iters'], /^wasmvisor: bench: --iters needs a value$/],
+    [['--only', 'null_syscall,nope'], /^wasmvisor: bench: unknown benchmark 'nope'/],
+    [['--jit', 'maybe'], /^wasmvisor: bench: --jit takes on or off/],
+    [['--frobnicate'], /^wasmvisor: bench: unknown option '--frobnicate'/],
+  ])('rejects %j with one line and a non-zero exit', (args, msg) => {
+    const r = bench(...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err.trim()).toMatch(msg);
+  });
+
+  it('says in one line when the kernel cannot be read', () => {
+    const r = bench('-kernel', join(dir, 'missing.elf'), '--only', 'null_syscall', '--iters', '10');
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toMatch(/^wasmvisor: cannot read kernel .*missing\.elf: ENOENT$/);
+  });
+
+  it('says in one line, before measuring, that the HTML report cannot be written', () => {
+    const r = bench('--html', join(dir, 'no', 'such', 'dir', 'r.html'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim()).toMatch(/^wasmvisor: cannot write .*r\.html: no directory .*dir$/);
+  });
+
+  it('has help', () => {
+    const r = bench('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^usage: wasmvisor bench/);
+    expect(r.out).toContain('--html FILE');
+  });
+});
