@@ -37,7 +37,7 @@ async function runImage(prog: Asm | Uint8Array, jit: boolean, budget = 20_000_00
   if (jit) expect(s.jit?.errors, s.jit?.lastError).toBe(0);
   return {
     exit, pc: core.pc, x: Array.from({ length: 32 }, (_, i) => core.x(i)),
-    stats: { instret: s.instret, traps: s.traps, interrupts: s.interrupts, exc: s.exceptionsByCause, irq: s.interruptsByCause, mmioWrites: s.mmioWrites },
+    stats: { instret: s.instret, traps: s.traps, interrupts: s.interrupts, exc: s.exceptionsByCause, irq: s.interruptsByCause, mmioWrites: s.mmioWrites, tlbHits: s.tlbHits, tlbMisses: s.tlbMisses, pageWalks: s.pageWalks },
     trap: [CSR.mcause, CSR.mepc, CSR.mtval, CSR.scause, CSR.sepc, CSR.stval].map((c) => core.csr(c)),
     ram: core.ram(RAM, ram).slice(),
     jitRetired: s.jitRetired,

@@ -28,7 +28,7 @@ const PAGE_HAS_BLOCKS: u8 = 1;
 const PAGE_DROP_LIMIT: u32 = 8;
 
 export let jitEnabled: bool = false;
-let jitThreshold: u32 = 1000;
+let jitThreshold: u32 = 10000;
 /** Queued blocks that make run() return (EXIT_JIT) so the host compiles them now. */
 let jitBatch: u32 = 256;
 export let jitPagesDropped: u64 = 0;

@@ -166,8 +166,11 @@ export interface CoreLayout {
 }
 
 // locals: 0 = pc (the param: the entry's pc), then one per guest register used, then these
-// scratch i64s, then two i32s: the TLB entry and the basic block to run next
-const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim'] as const;
+// scratch i64s (gen: the TLB's flush generation; hits: TLB hits not yet added to tlbHits),
+// then four i32s: the TLB entry, the basic block to run next, the read and write TLB bases.
+// The TLB globals are copied at entry: only what a region never does (a privilege or
+// mstatus change, a flush) changes them, and imported globals cost an indirection each.
+const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits'] as const;
 
 /**
  * Compile a region into a function of type 0. Its basic blocks sit in one `loop` behind a
@@ -197,6 +200,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   const L = Object.fromEntries(SCRATCH.map((n, i) => [n, next + i])) as Record<(typeof SCRATCH)[number], number>;
   const E = next + SCRATCH.length; // i32: the TLB entry
   const BB = E + 1; // i32: the basic block to run next
+  const RB = E + 2; // i32: tlbRead
+  const WB = E + 3; // i32: tlbWrite
   const b = new Bytes();
   /** Open `if`s in the current block's code, and the `block`s around that code. */
   let depth = 0;
@@ -260,17 +265,17 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     ifThen(EMPTY, () => { finish(); exit(k + 1, () => pcPlus(i.off + i.len - r.entry)); });
   };
   /** Push the TLB-hit condition for an access of `size` bytes at va (local), entry into E. */
-  const tlbHit = (tlbGlobal: number, size: number) => {
+  const tlbHit = (base: number, size: number) => {
     get(L.va); i64(12); op(Op.i64_shr_u, Op.i32_wrap_i64); i32(layout.TLB_ENTRIES - 1); op(Op.i32_and);
-    i32(4); op(Op.i32_shl); gget(tlbGlobal); op(Op.i32_add); tee(E);
+    i32(4); op(Op.i32_shl); get(base); op(Op.i32_add); tee(E);
     mem(Op.i64_load, 0);
-    get(L.va); i64(12); op(Op.i64_shr_u); gget(G.tlbGen); op(Op.i64_or, Op.i64_eq);
+    get(L.va); i64(12); op(Op.i64_shr_u); get(L.gen); op(Op.i64_or, Op.i64_eq);
     if (size > 1) {
       get(L.va); op(Op.i32_wrap_i64); i32(0xfff); op(Op.i32_and); i32(4096 - size); op(Op.i32_le_u, Op.i32_and);
     }
   };
   const hostAddr = () => { get(E); mem(Op.i64_load, 8); get(L.va); op(Op.i64_add, Op.i32_wrap_i64); };
-  const countHit = () => { gget(G.tlbHits); i64(1); op(Op.i64_add); gset(G.tlbHits); };
+  const countHit = () => { get(L.hits); i64(1); op(Op.i64_add); set(L.hits); };
   /** High 64 bits of the unsigned product of locals a and b (as assembly/hart/execute.ts mulhu). */
   const mulhu = () => {
     const lo = (l: number) => { get(l); i64(0xffffffff); op(Op.i64_and); };
@@ -294,6 +299,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   // prologue: guest registers into locals; the instructions left before stopAt
   for (const [x, l] of regLocal) { i32(0); mem(Op.i64_load, layout.X_BASE + 8 * x); set(l); }
   gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim);
+  const memOps = [...r.insns.values()].some((i) => LOADS.has(i.op) || STORES.has(i.op));
+  if (memOps) { gget(G.tlbRead); set(RB); gget(G.tlbWrite); set(WB); gget(G.tlbGen); set(L.gen); }
   i32(bbIndex.get(r.entry)!); set(BB);
   b.byte(Op.block).byte(EMPTY); // the exit
   b.byte(Op.loop).byte(EMPTY); // the dispatch
@@ -331,7 +338,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
       } else if ((m = LOADS.get(o)) !== undefined) {
         const ld = m;
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
-        tlbHit(G.tlbRead, ld.size);
+        tlbHit(RB, ld.size);
         ifThen(I64, () => { hostAddr(); mem(ld.fast, 0); countHit(); }, () => {
           sync(k);
         get(L.va); i32(ld.size); b.byte(Op.call).u32(F.readSlow);
@@ -344,7 +351,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
       } else if ((m = STORES.get(o)) !== undefined) {
         const st = m;
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
-        tlbHit(G.tlbWrite, st.size);
+        tlbHit(WB, st.size);
         ifThen(EMPTY, () => { hostAddr(); getX(i.rs2); mem(st.op, 0); countHit(); }, () => {
           sync(k);
         get(L.va); i32(st.size); getX(i.rs2); b.byte(Op.call).u32(F.writeSlow);
@@ -385,6 +392,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   for (const x of written) { i32(0); get(regLocal.get(x)!); mem(Op.i64_store, layout.X_BASE + 8 * x); }
   gget(G.instret); get(L.n); op(Op.i64_add); gset(G.instret);
   gget(G.jitRetired); get(L.n); op(Op.i64_add); gset(G.jitRetired);
+  if (memOps) { gget(G.tlbHits); get(L.hits); op(Op.i64_add); gset(G.tlbHits); }
   get(L.npc);
 
   // Division (unprivileged spec, "M" chapter, division by zero and overflow table): Wasm's
@@ -417,5 +425,5 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   }
 
   const entryLen = bbs[bbIndex.get(r.entry)!].insns.length;
-  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [2, I32]], body: b }, entryLen };
+  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [4, I32]], body: b }, entryLen };
 }

@@ -6,7 +6,7 @@ import { assemble, type Func } from './wasm.js';
 import { compileRegion, compilable, successors, MAX_REGION, CORE_IMPORTS, BLOCK_TYPES, type RegionInsn, type Region } from './compile.js';
 
 export interface JitOptions {
-  /** Times a jump, branch or trap lands on an instruction before its region is compiled (default 1000). */
+  /** Times a jump, branch or trap lands on an instruction before its region is compiled (default 10000). */
   threshold?: number;
   /** Queued regions that interrupt a run() slice to be compiled at once (default 256: a full queue; otherwise they wait for the slice to end). */
   batch?: number;
@@ -55,7 +55,7 @@ export class Jit {
   private readonly c: (name: string) => number;
 
   constructor(private readonly ex: CoreExports, constant: (name: string) => number, opts: JitOptions = {}) {
-    const threshold = opts.threshold ?? 1000;
+    const threshold = opts.threshold ?? 10000;
     this.maxBlocks = opts.maxBlocks ?? 32768;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 1e6) throw new RangeError(`JIT threshold must be an integer in 1..1000000, not ${threshold}`);
     if (!Number.isInteger(this.maxBlocks) || this.maxBlocks < 1 || this.maxBlocks > 1 << 22) throw new RangeError(`JIT maxBlocks must be an integer in 1..4194304, not ${this.maxBlocks}`);
