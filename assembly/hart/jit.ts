@@ -1,13 +1,13 @@
-// The core's half of the JIT: the host (src/jit/) compiles hot blocks of decoded
-// instructions into Wasm functions of the core's table; the core finds hot blocks, runs
-// compiled ones and forgets them when their code changes.
+// The core's half of the JIT (docs/jit.md): the host (src/jit/) compiles hot code into Wasm
+// functions of the core's table ("blocks" here; the host calls them regions); the core
+// finds hot code, runs compiled blocks and forgets them when their code changes.
 //
 // Each decoded slot has a u32 in JIT_MAP (memmap.ts):
-//   0 .. jitThreshold   times a jump, branch or trap has landed on this slot (a block leader)
+//   0 .. jitThreshold   times a jump, branch or trap has landed on this slot (a leader)
 //   JIT_QUEUED          waiting in JIT_QUEUE for the host
 //   JIT_NEVER           the host found nothing it can compile here
 //   index | len << 24   the slot's op is OP_JIT: table index of the block's function, and
-//                       the most instructions one pass through the block retires
+//                       the length of its entry basic block (what one call retires at least)
 // A compiled block is called as fn(pc) -> pc: it runs from pc (its code only uses pc
 // relative to it, so every virtual alias of the physical page shares it), adds what it
 // retired to instret, and returns the next pc, or the pc of an instruction that raised an
