@@ -3,6 +3,7 @@
 import { Core, Exit, type CoreStats } from '../core.js';
 import { yieldToHost } from '../host.js';
 import { parseElf, isElf, LoadError } from '../loader/elf.js';
+import type { JitOptions } from '../jit/index.js';
 
 export interface BareOptions {
   /** guest RAM in bytes */
@@ -16,8 +17,10 @@ export interface BareOptions {
   onConsole?: (bytes: Uint8Array) => void;
   /** instructions per run() slice; between slices the host event loop runs */
   slice?: number;
-  /** called after every instruction (single-steps the hart: slow) */
+  /** called after every instruction (single-steps the hart: slow; no JIT) */
   trace?: (pc: bigint, insn: number, priv: number) => void;
+  /** compile hot code (src/jit/): on by default, as in createMachine; false interprets only */
+  jit?: boolean | JitOptions;
 }
 
 export type StopReason = 'poweroff' | 'fail' | 'reset' | 'limit' | 'idle';
@@ -66,6 +69,7 @@ export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint
 
 export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
+  if (opts.jit !== false && !opts.trace) core.enableJit(opts.jit === true || opts.jit === undefined ? {} : opts.jit);
   const entry = loadImage(core, opts.image, opts.imageName);
   core.reset(entry);
   // Start with short slices: V8 only swaps in optimized code for run() between calls.
