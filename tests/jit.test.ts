@@ -252,7 +252,7 @@ describe('JIT: configuration and control', () => {
 
   it('flush() drops every compiled region and the table is reused', async () => {
     const core = await Core.create(4 << 20);
-    const jit = core.enableJit({ threshold: 1, batch: 1, maxBlocks: 8 });
+    const jit = core.enableJit({ threshold: 1, batch: 1, maxBlocks: 2 });
     core.writeRam(RAM, aluProgram().assemble());
     core.reset(RAM);
     let e: Exit;
@@ -260,5 +260,8 @@ describe('JIT: configuration and control', () => {
     expect(e).toBe(Exit.Poweroff);
     expect(jit.stats.errors).toBe(0);
     expect(core.stats().jitRetired).toBeGreaterThan(0n);
+    // the table was reused, and the regions compiled when it filled were still installed
+    expect(jit.stats.flushes).toBeGreaterThan(0);
+    expect(jit.stats.blocks).toBeGreaterThan(2);
   });
 });

@@ -116,7 +116,11 @@ export class Jit {
   }
 
   private install(funcs: Func[], blocks: Compiled[]): void {
-    if (this.next - this.base + funcs.length > this.maxBlocks) this.flush();
+    if (this.next - this.base + funcs.length > this.maxBlocks) {
+      this.flush();
+      // the flush forgot that these were queued; their code is unchanged, so claim them again
+      for (const b of blocks) (this.ex.jitClaim as (s: number) => number)(b.slot);
+    }
     let exports: WebAssembly.Exports;
     const bytes = assemble(BLOCK_TYPES, CORE_IMPORTS, funcs);
     const t0 = performance.now();
@@ -171,6 +175,7 @@ export class Jit {
     const slotSize = this.c('SLOT_SIZE');
     const pageBytes = this.c('ICACHE_PAGE_BYTES');
     const icache = this.c('ICACHE_BASE');
+    const [RAW, LEN, RD, RS1, RS2, IMM] = ['SLOT_RAW', 'SLOT_LEN', 'SLOT_RD', 'SLOT_RS1', 'SLOT_RS2', 'SLOT_IMM'].map((n) => this.c(n));
     const page = slot - ((slot - icache) % pageBytes);
     const entry = ((slot - icache) % pageBytes) / slotSize * 2;
     const decode = this.ex.jitDecode as (s: number) => number;
@@ -178,6 +183,8 @@ export class Jit {
     const afters: number[] = [];
     const seen = new Set<number>();
     const todo = [entry];
+    // decoding writes slots but never grows memory: one view serves the whole walk
+    const dv = new DataView(this.ex.memory.buffer);
     while (todo.length) {
       const off = todo.pop()!;
       if (seen.has(off) || off < 0 || off >= 4096) continue;
@@ -189,18 +196,16 @@ export class Jit {
       }
       let op = decode(s);
       if (op === 0) continue; // runs off the page
-      const dv = new DataView(this.ex.memory.buffer, s, slotSize);
       // a region starts here: the slot keeps the original instruction's bits and operands
-      if (op === opJit) op = this.ex.decodeOp(dv.getUint32(this.c('SLOT_RAW'), true));
-      const len = dv.getUint8(this.c('SLOT_LEN'));
+      if (op === opJit) op = this.ex.decodeOp(dv.getUint32(s + RAW, true));
+      const len = dv.getUint8(s + LEN);
       if (!compilable(op)) {
         if (off + len < 4096) afters.push(s + (len / 2) * slotSize);
         continue;
       }
       const i: RegionInsn = {
         op, len, off,
-        rd: dv.getUint8(this.c('SLOT_RD')), rs1: dv.getUint8(this.c('SLOT_RS1')), rs2: dv.getUint8(this.c('SLOT_RS2')),
-        imm: dv.getInt32(this.c('SLOT_IMM'), true),
+        rd: dv.getUint8(s + RD), rs1: dv.getUint8(s + RS1), rs2: dv.getUint8(s + RS2), imm: dv.getInt32(s + IMM, true),
       };
       insns.set(off, i);
       // depth first along the fall-through path, so a region is mostly straight-line code
