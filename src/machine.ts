@@ -529,7 +529,7 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   const core = await Core.create(memory);
   if (opts.jit !== false) {
     try {
-      core.enableJit(opts.jit === true || opts.jit === undefined ? {} : opts.jit);
+      core.enableJit(typeof opts.jit === 'object' ? opts.jit : {});
     } catch (e) {
       throw new ConfigError(`jit: ${(e as Error).message}`);
     }

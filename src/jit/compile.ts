@@ -67,11 +67,15 @@ const OP = {
 const DIVS = new Set([OP.div, OP.divu, OP.rem, OP.remu, OP.divw, OP.divuw, OP.remw, OP.remuw]);
 const MULHS = new Set([OP.mulh, OP.mulhsu, OP.mulhu]);
 
+const COMPILABLE = new Set([
+  ...LOADS.keys(), ...STORES.keys(), ...BRANCHES.keys(), ...ALU_IMM.keys(), ...ALU_REG.keys(), ...ALU_W.keys(),
+  ...DIVS, ...MULHS,
+  OP.lui, OP.auipc, OP.jal, OP.jalr, OP.slti, OP.sltiu, OP.slt, OP.sltu, OP.fence, OP.fence_i,
+]);
+
 /** Can this op be compiled? */
 export function compilable(op: number): boolean {
-  return LOADS.has(op) || STORES.has(op) || BRANCHES.has(op) || ALU_IMM.has(op) || ALU_REG.has(op) ||
-    ALU_W.has(op) || DIVS.has(op) || MULHS.has(op) ||
-    [OP.lui, OP.auipc, OP.jal, OP.jalr, OP.slti, OP.sltiu, OP.slt, OP.sltu, OP.fence, OP.fence_i].includes(op);
+  return COMPILABLE.has(op);
 }
 
 /** One decoded instruction (fields as in a core slot; memmap.ts SLOT_*). */

@@ -69,7 +69,7 @@ export function loadImage(core: Core, image: Uint8Array, name = 'image'): bigint
 
 export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
-  if (opts.jit !== false && !opts.trace) core.enableJit(opts.jit === true || opts.jit === undefined ? {} : opts.jit);
+  if (opts.jit !== false && !opts.trace) core.enableJit(typeof opts.jit === 'object' ? opts.jit : {});
   const entry = loadImage(core, opts.image, opts.imageName);
   core.reset(entry);
   // Start with short slices: V8 only swaps in optimized code for run() between calls.
