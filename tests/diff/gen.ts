@@ -86,6 +86,21 @@ const PMPADDR_MASK = (1n << 54n) - 1n;
  * fflags (FLT, FCVT.W, ...), wasmvisor may set Dirty (conservatively, as the spec allows)
  */
 const MSTATUS_FS = 3n << 13n;
+/**
+ * A trap handler's "return past the trapping instruction": xepc += its length (2 or 4, from
+ * the low bits of its first halfword). Clobbers t0-t2.
+ */
+function skipInsn(i: Item[], epc: number): void {
+  i.push(ins('csrrs', { rd: T0, rs1: ZERO, csr: epc }));
+  i.push(ins('lhu', { rd: T1, rs1: T0, imm: 0 }), ins('andi', { rd: T1, rs1: T1, imm: 3 }));
+  i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }), ins('addi', { rd: T2, rs1: ZERO, imm: 3 }));
+  const toShort = i.length;
+  i.push(ins('bne', { rs1: T1, rs2: T2 }, { local: 0 }));
+  i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }));
+  (i[toShort] as { ref: unknown }).ref = { local: i.length };
+  i.push(ins('csrrw', { rd: ZERO, rs1: T0, csr: epc }));
+}
+
 function fsOffOrDirty(v: bigint): bigint {
   return v & MSTATUS_FS ? v | MSTATUS_FS : v;
 }
@@ -999,14 +1014,7 @@ class Gen {
     i.push(...li(T2, 0x1800n), ins('csrrs', { rd: ZERO, rs1: T2, csr: CSRS.mstatus }), ins('addi', { rd: T6, rs1: ZERO, imm: 0 }));
     const skip = n();
     // mepc += length of the instruction there (2 or 4)
-    i.push(ins('csrrs', { rd: T0, rs1: ZERO, csr: CSRS.mepc }));
-    i.push(ins('lhu', { rd: T1, rs1: T0, imm: 0 }), ins('andi', { rd: T1, rs1: T1, imm: 3 }));
-    i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }), ins('addi', { rd: T2, rs1: ZERO, imm: 3 }));
-    const toShort = n();
-    i.push(ins('bne', { rs1: T1, rs2: T2 }, { local: 0 }));
-    i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }));
-    const short = n();
-    i.push(ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.mepc }));
+    skipInsn(i, CSRS.mepc);
     const ret = n();
     i.push(ins('ld', { rd: T0, rs1: GPR, imm: 0 }), ins('ld', { rd: T1, rs1: GPR, imm: 8 }), ins('ld', { rd: T2, rs1: GPR, imm: 16 }));
     i.push(ins('mret'));
@@ -1024,7 +1032,6 @@ class Gen {
     patch(toIrq, irq);
     patch(toSkip1, skip);
     patch(toSkip2, skip);
-    patch(toShort, short);
     return { kind: 'handler-M', items: i };
   }
 
@@ -1045,14 +1052,7 @@ class Gen {
     i.push(ins('addi', { rd: T2, rs1: ZERO, imm: 1 }));
     const toFetch = n();
     i.push(ins('beq', { rs1: T1, rs2: T2 }, { local: 0 }));
-    i.push(ins('csrrs', { rd: T0, rs1: ZERO, csr: CSRS.sepc }));
-    i.push(ins('lhu', { rd: T1, rs1: T0, imm: 0 }), ins('andi', { rd: T1, rs1: T1, imm: 3 }));
-    i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }), ins('addi', { rd: T2, rs1: ZERO, imm: 3 }));
-    const toShort = n();
-    i.push(ins('bne', { rs1: T1, rs2: T2 }, { local: 0 }));
-    i.push(ins('addi', { rd: T0, rs1: T0, imm: 2 }));
-    const short = n();
-    i.push(ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.sepc }));
+    skipInsn(i, CSRS.sepc);
     const ret = n();
     i.push(ins('ld', { rd: T0, rs1: GPR, imm: 0 }), ins('ld', { rd: T1, rs1: GPR, imm: 8 }), ins('ld', { rd: T2, rs1: GPR, imm: 16 }));
     i.push(ins('sret'));
@@ -1064,7 +1064,6 @@ class Gen {
     const patch = (at: number, to: number) => ((i[at] as { ref: unknown }).ref = { local: to });
     patch(toFetch, fetch);
     patch(toIrq, irq);
-    patch(toShort, short);
     return { kind: 'handler-S', items: i };
   }
 
