@@ -44,6 +44,11 @@ describe('wasmvisor run', () => {
     expect(r.out).toBe('hello\n');
     expect(r.err).toMatch(/^instret\s+\d+/m);
     expect(r.err).toMatch(/^MIPS\s+[\d.]+/m);
+    expect(r.err).toMatch(/^jit\s+\d+ regions \(\d+ instructions\) compiled in \d+ ms/m);
+    const off = run('run', '-bios', 'none', '-kernel', raw, '-m', '16M', '--stats', '--jit', 'off');
+    expect(off.out).toBe('hello\n');
+    expect(off.err).not.toMatch(/^jit\s/m);
+    expect(off.err).toMatch(/^jitRetired\s+0$/m);
   });
 
   it('exits with the guest failure code', () => {
@@ -84,6 +89,7 @@ describe('wasmvisor run', () => {
     [['run', '-bios', 'none'], /-kernel FILE is required/],
     [['run', '-bios', 'none', '-kernel', elf, '--bogus'], /unknown option '--bogus'/],
     [['run', '-bios', 'none', '-kernel', elf, '--idle', 'maybe'], /--idle takes sleep or skip/],
+    [['run', '-bios', 'none', '-kernel', elf, '--jit', 'maybe'], /--jit takes on or off, not 'maybe'/],
     [['run', '-kernel', elf, '--trace'], /--trace needs -bios none/],
     [['run', '-kernel', elf, '-cpu', 'rv64,h=on'], /extension 'h' is not implemented/],
     [['run', '-kernel', elf, '-cpu', 'rv64,c=off'], /'c' cannot be turned off/],
