@@ -25,6 +25,7 @@ import { resetPlic, plicSetLevel, plicClaims, PLIC_SOURCES } from './devices/pli
 import { resetRtc, rtcSetEpoch } from './devices/goldfish_rtc';
 import { resetHostWindows, mapHostWindow as mapWindow, mmioExits } from './devices/hostdev';
 import { resetSbi, sbiBoot, sbiCalls } from './sbi';
+import { resetPv, pvBoot } from './vmm/paravirt';
 import { ticksToNextTimer as ticksToTimer } from './hart/trap';
 import { advanceTime as advance } from './devices/clint';
 import * as ST from './stats';
@@ -35,13 +36,14 @@ export {
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
-  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
+  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, EXIT_PV_BLOCK, EXIT_PV_CRASH, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
   MMIO_ENTRY_SIZE,
 } from './memmap';
 export {
   STAT_INSTRET, STAT_TRAPS, STAT_INTERRUPTS, STAT_TLB_HITS, STAT_TLB_MISSES, STAT_PAGE_WALKS,
   STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
-  STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS,
+  STAT_PV_HYPERCALLS, STAT_PV_REFLECTED, STAT_PV_PRIV_FAULTS, STAT_PV_REFUSED, STAT_PV_MMU_OPS, STAT_PV_HOST_EXITS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
 export { run, runSteps } from './hart/execute';
 
@@ -102,6 +104,7 @@ export function reset(pc: u64): void {
   resetHostWindows();
   memory.fill(HOSTDEV_BASE, 0, HOSTDEV_SLOTS * HOSTDEV_WINDOW);
   resetSbi();
+  resetPv();
   tlbFlushAll();
   icacheFlush();
   updateViews();
@@ -178,6 +181,17 @@ export function mapHostWindow(slot: u32, pa: u64, size: u64): bool {
 export function bootSupervisor(entry: u64, dtb: u64): void {
   sbiBoot(entry, dtb);
 }
+
+/**
+ * Start a paravirtual guest kernel under the paravirt VMM (vmm/paravirt.ts): guest RAM is the
+ * first `guestBytes` of RAM (a multiple of 2 MiB, at most 1 GiB, 8 KiB less than RAM at most),
+ * the rest is the VMM's; `diskSectors` is the PV block device's size (0: none). False if the
+ * sizes do not allow it.
+ */
+export function bootParavirt(entry: u64, dtb: u64, guestBytes: u64, diskSectors: u64): bool {
+  return pvBoot(entry, dtb, guestBytes, diskSectors);
+}
+export { pvBufferOk, pvBlockRing } from './vmm/paravirt';
 
 /** Wall-clock time (ns since the Unix epoch) the goldfish RTC shows at mtime 0. */
 export function setRtcEpoch(ns: u64): void {

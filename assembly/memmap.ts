@@ -111,3 +111,7 @@ export const EXIT_MMIO: u32 = 7;
 export const EXIT_M_TRAP: u32 = 8;
 /** Hot blocks are queued for the host's compiler (handled inside Core.run(); any other exit wins). */
 export const EXIT_JIT: u32 = 9;
+/** A paravirtual guest notified its block ring (PV_BLK_NOTIFY): the host serves it, sets a0/a1. */
+export const EXIT_PV_BLOCK: u32 = 10;
+/** A paravirtual guest took a trap it cannot take (no trap vector yet; value: cause, bit 31 = interrupt). */
+export const EXIT_PV_CRASH: u32 = 11;

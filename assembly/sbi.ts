@@ -74,6 +74,17 @@ function setTimer(t: u64): void {
   requestStop(); // the run loop recomputes mip.STIP and its chunk bound
 }
 
+/** The S-mode timer compare value, for a VMM that programs it for its guest (vmm/). */
+export function sbiSetTimecmp(t: u64): void {
+  setTimer(t);
+}
+
+/** The host is the firmware: its S-timer drives mip.STIP (hart/trap.ts). */
+export function sbiEnableHost(): void {
+  sbiHost = true;
+  sbiTimecmp = 0xffff_ffff_ffff_ffff;
+}
+
 function sendIpi(): void {
   csrRawSet(CSR_MIP, csrRaw(CSR_MIP) | MIP_SSIP);
   requestStop();
@@ -85,15 +96,22 @@ function putchar(b: u8): bool {
   return true;
 }
 
+/** Write RAM [pa, pa+n) to the console; the bytes taken (fewer when the ring is full). */
+export function consoleWrite(pa: u64, n: u64): u64 {
+  const h = ramHost(pa);
+  let done: u64 = 0;
+  while (done < n && putchar(load<u8>(h + <u32>done))) done++;
+  return done;
+}
+
 /** DBCN write/read (SBI 12): physical buffer [lo | hi << 32, +n) in RAM. */
 function dbcn(fid: u64, n: u64, lo: u64, hi: u64): u64 {
   const pa = lo | (hi << 32);
   if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1))) { err = SBI_ERR_INVALID_PARAM; return 0; }
+  if (fid == 0) return consoleWrite(pa, n);
   const h = ramHost(pa);
   let done: u64 = 0;
-  if (fid == 0) {
-    while (done < n && putchar(load<u8>(h + <u32>done))) done++;
-  } else {
+  {
     for (; done < n; done++) {
       const b = ringPop(UART_RX_RING);
       if (b < 0) break;
@@ -190,8 +208,7 @@ export function sbiCall(): void {
  * interrupts S-mode handles delegated, counters readable, PMP open.
  */
 export function sbiBoot(entry: u64, dtb: u64): void {
-  sbiHost = true;
-  sbiTimecmp = 0xffff_ffff_ffff_ffff;
+  sbiEnableHost();
   // every exception S-mode can handle (not the ECALLs from S/M, which are ours: table 3.6)
   csrRawSet(CSR_MEDELEG, 0xb1ff);
   csrRawSet(CSR_MIDELEG, (1 << 1) | (1 << 5) | (1 << 9));

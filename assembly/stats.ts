@@ -25,6 +25,19 @@ export const STAT_JIT_PAGES_DROPPED: u32 = 16;
 export const STAT_JIT_RETIRED: u32 = 17;
 /** Calls of compiled blocks. */
 export const STAT_JIT_CALLS: u32 = 18;
+// The paravirt VMM (vmm/paravirt.ts)
+/** Hypercalls: ECALLs from the guest kernel. */
+export const STAT_PV_HYPERCALLS: u32 = 19;
+/** Traps and interrupts the VMM delivered to the guest kernel's vector. */
+export const STAT_PV_REFLECTED: u32 = 20;
+/** Privileged instructions the guest kernel tried anyway (each an illegal-instruction trap). */
+export const STAT_PV_PRIV_FAULTS: u32 = 21;
+/** Hypercalls and page-table requests refused by validation. */
+export const STAT_PV_REFUSED: u32 = 22;
+/** Page-table requests applied (PV_MMU_UPDATE entries). */
+export const STAT_PV_MMU_OPS: u32 = 23;
+/** Hypercalls that exit to the host (PV_BLK_NOTIFY: the block backend is the host's). */
+export const STAT_PV_HOST_EXITS: u32 = 24;
 /** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */

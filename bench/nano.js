@@ -27,10 +27,10 @@ if (htmlAt >= 0 && !html) {
 }
 
 const report = await runBench({
-  types: ['native'],
+  types: ['native', 'paravirt'],
   // --quick: a quarter of the default iterations (spawn_exit: the same, see docs/bench.md),
   // three runs of each length
-  iters: quick ? { null_syscall: 10000, page_fault: 1000, pte_update: 1000, context_switch: 2500, mmio_read: 10000, block_read: 1500, timer_irq: 2000 } : undefined,
+  iters: quick ? { null_syscall: 10000, page_fault: 1000, pte_update: 1000, context_switch: 2500, mmio_read: 10000, block_read: 1500, timer_irq: 2000, hypercall: 10000 } : undefined,
   repeats: quick ? 3 : 5,
   jit: argv.includes('--jit'),
   onProgress: (line) => process.stderr.write(`[bench:nano] ${line}\n`),
@@ -43,7 +43,7 @@ if (html) {
 if (json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  console.log(`\nnanobenchmarks, native machine (teaching kernel ${report.kernel})\n`);
+  console.log(`\nnanobenchmarks, ${report.types.join(' and ')} (teaching kernel: ${Object.entries(report.kernels).map(([t, k]) => `${t} ${k}`).join(', ')})\n`);
   console.log(formatBenchTable(report));
   console.log('\nops/s (host):');
   for (const r of report.results) {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The main job: run the built-in guests on every machine type that exists and print what was
-// measured. Today that is the `native` machine with (1) Debian's riscv64 Linux, booted to a
-// command and powered off (npm run guests:linux fetches it), and (2) the bare-metal workloads
-// of bench/workloads.js (S-mode, Sv39 on).
+// measured. Today:
+//   native    (1) Debian's riscv64 Linux, booted to a command and powered off (npm run
+//             guests:linux fetches it), (2) the bare-metal workloads of bench/workloads.js
+//             (S-mode, Sv39 on), (3) the teaching kernel's nanobenchmarks, its native build
+//   paravirt  the teaching kernel's paravirtual build (an unmodified Linux cannot run
+//             paravirtualized: that takes a kernel rebuilt to make hypercalls)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createMachine, runBare, MACHINE_TYPES } from '../dist/index.js';
@@ -11,11 +14,14 @@ import { WORKLOADS, buildImage, RAM_BYTES } from '../bench/workloads.js';
 
 const ITERS = { 'integer ALU loop': 4_000_000, 'memory loop (Sv39, 4 KiB pages)': 40, 'branchy (Collatz)': 60_000 };
 const machines = Object.entries(MACHINE_TYPES).filter(([, t]) => t.implemented).map(([n]) => n);
+// which built-in guests each machine type runs
+const RUNS = { native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'] };
+const runs = (machine, guest) => (RUNS[machine] ?? []).includes(guest);
 const progress = (s) => process.stderr.isTTY && process.stderr.write(`  ${s}`.padEnd(78) + '\r');
 const rows = [];
 const row = (machine, guest, s, seconds) => rows.push([machine, guest, s.instret, seconds.toFixed(2),
   (Number(s.instret) / seconds / 1e6).toFixed(1), s.traps, s.interrupts, s.tlbMisses, s.pageWalks, s.walkRefs,
-  s.sbiCalls, s.mmioExits].map(String));
+  s.sbiCalls + s.pvHypercalls, s.mmioExits + s.pvHostExits, s.pvPrivFaults].map(String));
 
 console.log('wasmvisor: built-in guests on each machine type\n');
 
@@ -26,7 +32,7 @@ const G = 'build/guests/linux/';
 const COMMAND = 'uname -a; sha256sum /mnt/hello.txt';
 let linuxOut = '';
 if (g.status === 0) {
-  for (const machine of machines) {
+  for (const machine of machines.filter((m) => runs(m, 'linux'))) {
     progress(`booting Debian Linux on ${machine} (about 20 s)...`);
     const m = await createMachine({
       type: machine, memory: '512M',
@@ -44,7 +50,7 @@ if (g.status === 0) {
   console.log(`(Debian Linux skipped: npm run guests:linux exited ${g.status})\n`);
 }
 
-for (const machine of machines) {
+for (const machine of machines.filter((m) => runs(m, 'bare'))) {
   for (const name of Object.keys(WORKLOADS)) {
     progress(`running ${name} on ${machine}...`);
     const r = await runBare({ memory: RAM_BYTES, image: buildImage(name, ITERS[name]), imageName: name });
@@ -52,8 +58,23 @@ for (const machine of machines) {
     row(machine, name, r.stats, r.seconds);
   }
 }
+// the teaching kernel (guests/kernel): every nanobenchmark, 1000 iterations, one build per type
+for (const machine of machines) {
+  const build = ['kernel-native.elf', 'kernel-pv.elf'].find((k) => runs(machine, k));
+  if (!build) continue;
+  progress(`running the teaching kernel (${build}) on ${machine}...`);
+  let out = '';
+  const m = await createMachine({
+    type: machine, memory: '128M', kernel: readFileSync(`guests/kernel/prebuilt/${build}`), append: 'iters=1000', idle: 'skip',
+    drives: [{ data: new Uint8Array(64 * 1024), readOnly: true }], onConsole: (b) => (out += Buffer.from(b).toString()),
+  });
+  const r = await m.run();
+  if (r.reason !== 'poweroff' || r.status !== 0 || !out.includes('wvbench done'))
+    throw new Error(`the teaching kernel on ${machine} stopped: ${r.reason} ${r.message ?? ''}\n${out.slice(-1500)}`);
+  row(machine, `teaching kernel: 9 nanobenchmarks x 1000`, r.stats, r.stats.seconds);
+}
 progress('');
-const head = ['machine', 'guest', 'instructions', 'seconds', 'MIPS', 'traps', 'interrupts', 'TLB misses', 'page walks', 'walk refs', 'SBI calls', 'MMIO exits'];
+const head = ['machine', 'guest', 'instructions', 'seconds', 'MIPS', 'traps', 'interrupts', 'TLB misses', 'page walks', 'walk refs', 'hypercalls', 'exits', 'emulated'];
 const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const fmt = (r) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
 console.log(fmt(head));
@@ -62,5 +83,8 @@ if (linuxOut) {
   const lines = linuxOut.split('\n').filter((l) => /^Linux |\/mnt\/hello\.txt/.test(l));
   console.log(`\nLinux said (${COMMAND}):\n  ${lines.join('\n  ')}`);
 }
+console.log('\nhypercalls: SBI calls answered by the host (native) or the paravirt VMM\'s hypercalls; exits: to the');
+console.log('host\'s device models (MMIO, PV block ring); emulated: privileged instructions a deprivileged kernel trapped on.');
+console.log('Per-operation costs, side by side: wasmvisor bench (docs/bench.md).');
 const missing = Object.keys(MACHINE_TYPES).filter((n) => !machines.includes(n));
 console.log(`\nmachine types not built yet: ${missing.join(', ')}.`);

@@ -21,16 +21,19 @@ export const BENCHMARKS = {
   page_fault: { iters: 4000, summary: 'a load from an untouched anonymous page: a demand-zero fault' },
   pte_update: { iters: 4000, summary: 'map one page, then unmap it' },
   context_switch: { iters: 10000, summary: 'one switch between two processes that yield to each other (2 operations per iteration)' },
-  mmio_read: { iters: 40000, summary: 'a system call that reads a virtio-mmio register (MagicValue)' },
-  block_read: { iters: 6000, summary: 'read one 512-byte sector from the virtio-blk disk' },
+  mmio_read: { iters: 40000, summary: 'a system call that reads a device register (native: virtio-mmio MagicValue; paravirt: the disk size, by hypercall)' },
+  block_read: { iters: 6000, summary: 'read one 512-byte sector from the disk (native: virtio-blk; paravirt: the PV block ring)' },
   timer_irq: { iters: 8000, summary: 'arm the timer for now, spin until its interrupt has set a flag' },
+  hypercall: { iters: 40000, summary: "a system call in which the kernel makes its cheapest call to the layer below (paravirt: PV_NOP to the VMM; native: an SBI call)" },
   spawn_exit: { iters: 1000, summary: 'spawn a process that exits at once, and wait for it' },
 } as const;
 export type BenchmarkName = keyof typeof BENCHMARKS;
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
 
-/** Which teaching-kernel build each machine type boots (guests/kernel/README.md); the PV build for paravirt does not exist yet. */
-const KERNEL_BUILD: Partial<Record<MachineType, string>> = { native: 'kernel-native.elf' };
+/** Which teaching-kernel build each machine type boots (guests/kernel/README.md). */
+const KERNEL_BUILD: Partial<Record<MachineType, string>> = { native: 'kernel-native.elf', paravirt: 'kernel-pv.elf' };
+/** The machine types that run the teaching kernel today (runBench's default). */
+export const BENCH_TYPES = Object.keys(KERNEL_BUILD) as MachineType[];
 
 const EXCEPTION_NAMES = [
   'insn misaligned', 'insn access fault', 'illegal insn', 'breakpoint', 'load misaligned', 'load access fault',
@@ -40,7 +43,7 @@ const EXCEPTION_NAMES = [
 const INTERRUPT_NAMES = ['0', 'S software', '2', 'M software', '4', 'S timer', '6', 'M timer', '8', 'S external', '10', 'M external'];
 
 export interface BenchOptions {
-  /** machine types to run, default ['native']; each must be implemented (MACHINE_TYPES) */
+  /** machine types to run, default BENCH_TYPES (all that run the teaching kernel) */
   types?: readonly string[];
   /**
    * N, the short run's iterations (the long run does 2N): one number for every benchmark, or
@@ -53,6 +56,8 @@ export interface BenchOptions {
   repeats?: number;
   /** the native build of the teaching kernel: a path or the image; default build/guests/kernel/kernel-native.elf when newer, else the committed prebuilt one */
   kernel?: string | Uint8Array;
+  /** the paravirtual build (for type paravirt), likewise; default kernel-pv.elf */
+  pvKernel?: string | Uint8Array;
   /** guest RAM (default 128M) */
   memory?: string;
   /**
@@ -107,10 +112,12 @@ export interface BenchResult {
   trapsPerOp: number;
   exceptionsPerOp: number;
   interruptsPerOp: number;
-  /** exits from the core to the host's device models (MMIO stores to virtio windows) per operation */
+  /** exits from the core to the host's device models (MMIO stores, PV block notifies) per operation */
   exitsPerOp: number;
-  /** hypercalls (SBI calls answered by the host firmware) per operation */
+  /** hypercalls per operation: the paravirt VMM's, or SBI calls answered by the host firmware */
   hypercallsPerOp: number;
+  /** trap-and-emulate events per operation: privileged instructions the (deprivileged) kernel executed anyway */
+  emulatedPerOp: number;
   /** other counters per operation */
   tlbMissesPerOp: number;
   pageWalksPerOp: number;
@@ -130,8 +137,8 @@ export interface BenchResult {
 }
 
 export interface BenchReport {
-  /** the kernel image: its path, or '(bytes)' */
-  kernel: string;
+  /** the kernel image each machine type booted: its path, or '(bytes)' */
+  kernels: Record<string, string>;
   types: string[];
   benchmarks: string[];
   /** N per benchmark (the short run; the long one does 2N) */
@@ -159,10 +166,10 @@ const WARM_UP_ITERS = 1000;
 const WARM_UP_TIMEOUT = 20;
 const WVBENCH = /^wvbench name=(\w+) ops=(\d+) cycles=(\d+) instret=(\d+) time=(\d+)$/;
 
-/** Where the default kernel image is: the fresh build when newer than the committed one. */
-async function defaultKernel(): Promise<{ bytes: Uint8Array; source: string }> {
-  const built = new URL('../build/guests/kernel/kernel-native.elf', import.meta.url);
-  const prebuilt = new URL('../guests/kernel/prebuilt/kernel-native.elf', import.meta.url);
+/** Where a default kernel image is: the fresh build when newer than the committed one. */
+async function defaultKernel(file: string): Promise<{ bytes: Uint8Array; source: string }> {
+  const built = new URL(`../build/guests/kernel/${file}`, import.meta.url);
+  const prebuilt = new URL(`../guests/kernel/prebuilt/${file}`, import.meta.url);
   if (built.protocol !== 'file:') {
     const r = await fetch(prebuilt);
     if (!r.ok) throw new ConfigError(`cannot fetch the teaching kernel ${prebuilt.href}: HTTP ${r.status}`);
@@ -210,7 +217,7 @@ export function checkBenchTypes(types: readonly string[]): MachineType[] {
     const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[t];
     if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${Object.keys(MACHINE_TYPES).join(', ')})`);
     if (!info.implemented || !KERNEL_BUILD[t as MachineType])
-      throw new ConfigError(`machine type '${t}' is not implemented yet; only 'native' runs today`);
+      throw new ConfigError(`machine type '${t}' is not implemented yet; ${Object.keys(KERNEL_BUILD).map((k) => `'${k}'`).join(' and ')} run today`);
   }
   return [...new Set(types)] as MachineType[];
 }
@@ -286,7 +293,7 @@ const byCause = (long: bigint[], short: bigint[], names: string[], ops: number) 
 
 const emptyResult = (benchmark: string, type: string, status: 'skipped' | 'error', reason: string): BenchResult => ({
   benchmark, type, status, reason, ops: 0, nsPerOp: NaN, nsPerOpError: NaN, instructionsPerOp: NaN, hostInstructionsPerOp: NaN, guestNsPerOp: NaN,
-  trapsPerOp: NaN, exceptionsPerOp: NaN, interruptsPerOp: NaN, exitsPerOp: NaN, hypercallsPerOp: NaN,
+  trapsPerOp: NaN, exceptionsPerOp: NaN, interruptsPerOp: NaN, exitsPerOp: NaN, hypercallsPerOp: NaN, emulatedPerOp: NaN,
   tlbMissesPerOp: NaN, pageWalksPerOp: NaN, tlbFlushesPerOp: NaN, exceptionsByCause: {}, interruptsByCause: {},
 });
 
@@ -296,7 +303,7 @@ const emptyResult = (benchmark: string, type: string, status: 'skipped' | 'error
  * iterations, unreadable kernel); a benchmark that fails is a result with status 'error'.
  */
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
-  const types = checkBenchTypes(opts.types ?? ['native']);
+  const types = checkBenchTypes(opts.types ?? BENCH_TYPES);
   const names = checkBenchNames(opts.only ?? BENCHMARK_NAMES);
   const iters: Record<string, number> = {};
   for (const name of names) {
@@ -310,8 +317,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const o = { memory: opts.memory ?? '128M', jit: opts.jit ?? false, timeoutSeconds: opts.timeoutSeconds ?? 300 };
   if (!(o.timeoutSeconds > 0)) throw new ConfigError(`timeoutSeconds must be positive, not ${o.timeoutSeconds}`);
   const progress = opts.onProgress ?? (() => {});
-  const kernel = opts.kernel instanceof Uint8Array ? { bytes: opts.kernel, source: '(bytes)' }
-    : typeof opts.kernel === 'string' ? await readKernel(opts.kernel) : await defaultKernel();
+  const kernels = new Map<MachineType, { bytes: Uint8Array; source: string }>();
+  for (const type of types) {
+    const given = type === 'paravirt' ? opts.pvKernel : opts.kernel;
+    kernels.set(type, given instanceof Uint8Array ? { bytes: given, source: '(bytes)' }
+      : typeof given === 'string' ? await readKernel(given) : await defaultKernel(KERNEL_BUILD[type]!));
+  }
   const started = performance.now();
 
   // warm up: the core module's code tiered up by V8, and V8's code for the run loop and the
@@ -321,6 +332,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const maxN = Math.max(...Object.values(iters));
   const warm = maxN >= WARM_UP_ITERS ? '' : `iters=${maxN} `;
   for (const type of types) {
+    const kernel = kernels.get(type)!;
     for (let i = 1; i <= 2; i++) {
       progress(`${type}: warming up (${i}/2), ${names.length} benchmark${names.length > 1 ? 's' : ''} (kernel ${kernel.source})`);
       // (about a second of work: an image that is not the teaching kernel is found out sooner)
@@ -331,6 +343,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
 
   const results: BenchResult[] = [];
   for (const type of types) {
+    const kernel = kernels.get(type)!;
     for (const name of names) {
       const n = iters[name];
       const append = (iters: number) => `iters=${iters} only=${name}`;
@@ -363,7 +376,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     if (base && r.status === 'ok') r.ratioToNative = r.nsPerOp / base.nsPerOp;
   }
   return {
-    kernel: kernel.source,
+    kernels: Object.fromEntries([...kernels].map(([t, k]) => [t, k.source])),
     types,
     benchmarks: names,
     iters,
@@ -388,7 +401,8 @@ function measure(type: string, name: string, n: number, short: Run[], long: Run[
   const [msLong, msLong2 = NaN] = sorted(long);
   const s = short[0].stats;
   const l = long[0].stats;
-  const per = (k: 'traps' | 'interrupts' | 'mmioExits' | 'sbiCalls' | 'instret' | 'tlbMisses' | 'pageWalks' | 'tlbFlushes') => Number(l[k] - s[k]) / ops;
+  const per = (k: 'traps' | 'interrupts' | 'mmioExits' | 'sbiCalls' | 'instret' | 'tlbMisses' | 'pageWalks' | 'tlbFlushes' |
+    'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults') => Number(l[k] - s[k]) / ops;
   const sample = (p: Parsed, rs: Run[], iters: number, ms: number): BenchSample =>
     ({ iters, ...p, ms, allMs: rs.map((r) => r.ms), jitCompileMs: rs.map((r) => r.stats.jit?.compileMs ?? 0) });
   return {
@@ -404,8 +418,9 @@ function measure(type: string, name: string, n: number, short: Run[], long: Run[
     trapsPerOp: per('traps') + per('interrupts'),
     exceptionsPerOp: per('traps'),
     interruptsPerOp: per('interrupts'),
-    exitsPerOp: per('mmioExits'),
-    hypercallsPerOp: per('sbiCalls'),
+    exitsPerOp: per('mmioExits') + per('pvHostExits'),
+    hypercallsPerOp: per('sbiCalls') + per('pvHypercalls'),
+    emulatedPerOp: per('pvPrivFaults'),
     tlbMissesPerOp: per('tlbMisses'),
     pageWalksPerOp: per('pageWalks'),
     tlbFlushesPerOp: per('tlbFlushes'),
@@ -426,7 +441,7 @@ function fmt(x: number | undefined, digits?: number): string {
 
 const pct = (r: BenchResult) => (Number.isFinite(r.nsPerOpError) && r.nsPerOp > 0 ? `±${Math.round((100 * r.nsPerOpError) / r.nsPerOp)}%` : '');
 
-const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'vs native'] as const;
+const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'emulated/op', 'vs native'] as const;
 /** columns whose text is left-aligned */
 const LEFT = 2;
 
@@ -435,16 +450,19 @@ function rowCells(report: BenchReport, r: BenchResult): string[] {
   if (r.status !== 'ok') return [r.benchmark, r.type, n, `${r.status}: ${r.reason}`];
   return [
     r.benchmark, r.type, n, fmt(r.nsPerOp), pct(r), fmt(r.instructionsPerOp, 1), fmt(r.trapsPerOp), fmt(r.exitsPerOp),
-    fmt(r.hypercallsPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
+    fmt(r.hypercallsPerOp), fmt(r.emulatedPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
   ];
 }
 
 const HOW = [
   'ns/op: host time of machine.run() with 2N iterations minus with N, over the operations between them (fastest of each);',
   '  ±: the second-fastest runs minus the fastest, relative. insns/op: guest instructions per operation, kernel included',
-  '  (the guest\'s instret around the measured part). traps: exceptions + interrupts the hart took; exits: MMIO exits to',
-  '  the host\'s device models; hypercalls: SBI calls answered by the host. vs native: ns/op over native\'s.',
+  '  (the guest\'s instret around the measured part). traps: exceptions + interrupts the hart took; exits: exits to the',
+  '  host\'s device models (MMIO stores, PV block notifies); hypercalls: calls to the paravirt VMM, or SBI calls answered',
+  '  by the host; emulated: privileged instructions that trapped to be emulated. vs native: ns/op over native\'s.',
 ];
+
+const kernelsText = (report: BenchReport) => Object.entries(report.kernels).map(([t, k]) => `${t} ${k}`).join(', ');
 
 /** The report as a plain-text table (what `wasmvisor bench` prints). */
 export function formatBenchTable(report: BenchReport): string {
@@ -457,7 +475,7 @@ export function formatBenchTable(report: BenchReport): string {
   const h = report.host;
   return [
     line(COLUMNS), ...rows.map(line), '', ...HOW,
-    `${report.repeats} runs of each length; JIT ${report.jit ? 'on' : 'off'}; ${report.memory} RAM; kernel ${report.kernel}`,
+    `${report.repeats} runs of each length; JIT ${report.jit ? 'on' : 'off'}; ${report.memory} RAM; kernels: ${kernelsText(report)}`,
     `${h.node ? `Node ${h.node}` : ''}${h.cpu ? `, ${h.cpu}${h.cpus ? ` x ${h.cpus}` : ''}` : ''}; measured in ${report.seconds.toFixed(1)} s`,
   ].join('\n');
 }
@@ -603,11 +621,12 @@ ${desc}
 <dt>±</dt><dd>The second-fastest runs minus the fastest ones, relative to ns/op: how much the number may move.</dd>
 <dt>insns/op</dt><dd>Guest instructions per operation, the kernel's included: the guest reads <code>instret</code> around the measured part. Hover for the count the machine made between the N and 2N runs (it includes work outside the measured part, such as page_fault's unmapping).</dd>
 <dt>traps/op</dt><dd>Exceptions and interrupts the hart took per operation (hover for the causes).</dd>
-<dt>exits/op</dt><dd>Exits from the core to the host's device models (stores to virtio-mmio registers) per operation.</dd>
-<dt>hypercalls/op</dt><dd>Calls to the firmware (SBI) per operation, answered by the host.</dd>
+<dt>exits/op</dt><dd>Exits from the core to the host's device models per operation: stores to virtio-mmio registers (native), PV block ring notifies (paravirt).</dd>
+<dt>hypercalls/op</dt><dd>Calls from the kernel to the layer below it per operation: to the paravirt VMM (paravirt), or to the firmware (SBI) answered by the host (native).</dd>
+<dt>emulated/op</dt><dd>Trap-and-emulate events per operation: privileged instructions a deprivileged kernel executed anyway, each trapping to the VMM. A paravirtual kernel makes hypercalls instead, so its count is 0.</dd>
 <dt>vs native</dt><dd>ns/op over the native machine's ns/op for the same benchmark.</dd>
 </dl>
-<p class="foot">kernel ${esc(report.kernel)}; ${esc(report.memory)} RAM; block compiler (JIT) ${report.jit ? 'on' : 'off'}; ${h.node ? `Node ${esc(h.node)}` : ''}${h.platform ? ` (${esc(h.platform)})` : ''}${h.cpu ? `, ${esc(h.cpu)}${h.cpus ? ` × ${h.cpus}` : ''}` : ''}; measured in ${report.seconds.toFixed(1)} s by <code>wasmvisor bench</code>.</p>
+<p class="foot">kernels: ${esc(kernelsText(report))}; ${esc(report.memory)} RAM; block compiler (JIT) ${report.jit ? 'on' : 'off'}; ${h.node ? `Node ${esc(h.node)}` : ''}${h.platform ? ` (${esc(h.platform)})` : ''}${h.cpu ? `, ${esc(h.cpu)}${h.cpus ? ` × ${h.cpus}` : ''}` : ''}; measured in ${report.seconds.toFixed(1)} s by <code>wasmvisor bench</code>.</p>
 </body>
 </html>
 `;

@@ -7,12 +7,12 @@ import { LoadError } from './loader/elf.js';
 import { STAT_NAMES, type CoreStats } from './core.js';
 import { disassemble } from './isa/disasm.js';
 import {
-  createMachine, parseSize, ConfigError, MACHINE_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
+  createMachine, parseSize, ConfigError, MACHINE_TYPES, IMPLEMENTED_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
 } from './machine.js';
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
 import { BoardConfigError } from './platform/devicetree.js';
-import { runBench, formatBenchTable, benchHtml, BENCHMARK_NAMES, type BenchReport } from './bench.js';
+import { runBench, formatBenchTable, benchHtml, BENCHMARK_NAMES, BENCH_TYPES, type BenchReport } from './bench.js';
 
 const PRIV_NAMES = ['U', 'S', '?', 'M'];
 const TYPES = Object.keys(MACHINE_TYPES);
@@ -47,13 +47,14 @@ Boots the teaching kernel (guests/kernel) on each machine type and measures its 
 from the host: each benchmark runs alone with N and with 2N iterations, and the difference
 gives host ns per operation; the guest counts its instructions, the machine its traps, exits
 and hypercalls. Progress goes to stderr. See docs/bench.md.
-  --type T[,T...]     machine types (default native; implemented: ${TYPES.filter((t) => MACHINE_TYPES[t as keyof typeof MACHINE_TYPES].implemented).join(', ')})
+  --type T[,T...]     machine types (default: every one that runs the teaching kernel: ${BENCH_TYPES.join(', ')})
   --iters N           N for every benchmark (default: each one's own, 4000 to 40000)
   --only a,b          these benchmarks only: ${BENCHMARK_NAMES.join(', ')}
   --repeats R         runs of each length; the fastest counts (default 5)
   --jit on|off        the block compiler (default off: steadier numbers; docs/bench.md)
   -kernel FILE        the teaching kernel's native build (default: build/guests/kernel/kernel-native.elf
                       when newer than guests/kernel/prebuilt/kernel-native.elf, else the latter)
+  --pv-kernel FILE    its paravirtual build, for paravirt (default: kernel-pv.elf, found the same way)
   --json              print the results as JSON instead of the table
   --html FILE         also write a self-contained HTML report with a chart
   -h, --help          this text
@@ -123,7 +124,7 @@ function parseRun(argv: string[]): RunArgs {
   }
   if (!TYPES.includes(a.type)) throw new UsageError(`unknown machine type '${a.type}' (one of: ${TYPES.join(', ')})`);
   if (!MACHINE_TYPES[a.type as keyof typeof MACHINE_TYPES].implemented)
-    throw new UsageError(`machine type '${a.type}' is not implemented yet; only 'native' runs today`);
+    throw new UsageError(`machine type '${a.type}' is not implemented yet; ${IMPLEMENTED_TYPES.map((k) => `'${k}'`).join(' and ')} run today`);
   if (!a.kernel && (a.bios === undefined || a.bios === 'none')) throw new UsageError('-kernel FILE is required');
   if (a.idle !== undefined && a.idle !== 'sleep' && a.idle !== 'skip') throw new UsageError(`--idle takes sleep or skip, not '${a.idle}'`);
   if (a.jit !== undefined && a.jit !== 'on' && a.jit !== 'off') throw new UsageError(`--jit takes on or off, not '${a.jit}'`);
@@ -300,12 +301,13 @@ interface BenchArgs {
   repeats?: number;
   jit: boolean;
   kernel?: string;
+  pvKernel?: string;
   json: boolean;
   html?: string;
 }
 
 function parseBench(argv: string[]): BenchArgs {
-  const a: BenchArgs = { types: ['native'], jit: false, json: false };
+  const a: BenchArgs = { types: [...BENCH_TYPES], jit: false, json: false };
   const bad = (msg: string) => new UsageError(`bench: ${msg}`, null);
   const whole = (flag: string, v: string, max: number) => {
     if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw bad(`${flag} takes a whole number from 1 to ${max}, not '${v}'`);
@@ -330,6 +332,7 @@ function parseBench(argv: string[]): BenchArgs {
         break;
       }
       case '-kernel': case '--kernel': a.kernel = value(); break;
+      case '--pv-kernel': a.pvKernel = value(); break;
       case '--json': a.json = true; break;
       case '--html': a.html = value(); break;
       case '-h': case '--help': console.log(BENCH_USAGE); process.exit(0);
@@ -338,7 +341,7 @@ function parseBench(argv: string[]): BenchArgs {
   }
   for (const t of a.types) {
     if (!TYPES.includes(t)) throw bad(`unknown machine type '${t}' (one of: ${TYPES.join(', ')})`);
-    if (!MACHINE_TYPES[t as keyof typeof MACHINE_TYPES].implemented) throw bad(`machine type '${t}' is not implemented yet; only 'native' runs today`);
+    if (!(BENCH_TYPES as readonly string[]).includes(t)) throw bad(`machine type '${t}' is not implemented yet; ${BENCH_TYPES.map((k) => `'${k}'`).join(' and ')} run today`);
   }
   for (const b of a.only ?? [])
     if (!(BENCHMARK_NAMES as string[]).includes(b)) throw bad(`unknown benchmark '${b}' (one of: ${BENCHMARK_NAMES.join(', ')})`);
@@ -361,7 +364,7 @@ async function cmdBench(argv: string[]): Promise<number> {
   };
   let report: BenchReport;
   try {
-    report = await runBench({ types: a.types, iters: a.iters, only: a.only, repeats: a.repeats, jit: a.jit, kernel: a.kernel, onProgress: progress });
+    report = await runBench({ types: a.types, iters: a.iters, only: a.only, repeats: a.repeats, jit: a.jit, kernel: a.kernel, pvKernel: a.pvKernel, onProgress: progress });
   } finally {
     if (shown) process.stderr.write('\r\x1b[K');
   }

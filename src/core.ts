@@ -18,6 +18,9 @@ export interface CoreExports {
   setIrq(src: number, high: number): void;
   mapHostWindow(slot: number, pa: bigint, size: bigint): number;
   bootSupervisor(entry: bigint, dtb: bigint): void;
+  bootParavirt(entry: bigint, dtb: bigint, guestBytes: bigint, diskSectors: bigint): number;
+  pvBufferOk(pa: bigint, len: bigint): number;
+  pvBlockRing(): bigint;
   setRtcEpoch(ns: bigint): void;
   ticksToNextTimer(): bigint;
   advanceTime(ticks: bigint): void;
@@ -38,6 +41,10 @@ export enum Exit {
   Mmio = 7,
   /** With the host's SBI as firmware a trap reached M-mode (exitValue: mcause, bit 31 = interrupt). */
   MTrap = 8,
+  /** A paravirtual guest notified its block ring (PV_BLK_NOTIFY): serve it, set a0/a1. */
+  PvBlock = 10,
+  /** A paravirtual guest took a trap with no trap vector to take it (exitValue: cause, bit 31 = interrupt). */
+  PvCrash = 11,
 }
 
 /** A guest store to a host-device register window (KVM_EXIT_MMIO-like, posted). */
@@ -52,6 +59,8 @@ export const STAT_NAMES = [
   'instret', 'traps', 'interrupts', 'tlbHits', 'tlbMisses', 'pageWalks', 'walkRefs',
   'icacheMisses', 'icacheFlushes', 'mmioReads', 'mmioWrites', 'tlbFlushes', 'wfi',
   'sbiCalls', 'mmioExits', 'plicClaims', 'jitPagesDropped', 'jitRetired', 'jitCalls',
+  // the paravirt VMM (assembly/vmm/paravirt.ts)
+  'pvHypercalls', 'pvReflected', 'pvPrivFaults', 'pvRefused', 'pvMmuOps', 'pvHostExits',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
@@ -291,6 +300,20 @@ export class Core {
   /** Start in S-mode at `entry` (a0 = hartid 0, a1 = dtb) with the host as SBI firmware. */
   bootSupervisor(entry: bigint, dtb: bigint): void {
     this.ex.bootSupervisor(entry, dtb);
+  }
+
+  /**
+   * Start a paravirtual guest kernel under the paravirt VMM: guest RAM is the first
+   * `guestBytes` of RAM, the rest the VMM's; a PV block device of `diskSectors` (0: none).
+   */
+  bootParavirt(entry: bigint, dtb: bigint, guestBytes: bigint, diskSectors: bigint): void {
+    if (!this.ex.bootParavirt(entry, dtb, guestBytes, diskSectors))
+      throw new RangeError(`paravirt: guest RAM of ${guestBytes} bytes must be a multiple of 2 MiB, at most 1 GiB, and leave the VMM 8 KiB of the core's ${this.ramBytes}`);
+  }
+
+  /** May the VMM write guest RAM [pa, pa+len) for the guest (not its page tables)? */
+  pvBufferOk(pa: bigint, len: number): boolean {
+    return this.ex.pvBufferOk(pa, BigInt(len)) !== 0;
   }
 
   setRtcEpoch(ns: bigint): void {

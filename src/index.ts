@@ -7,7 +7,7 @@ export { parseElf, isElf, LoadError, type ElfImage } from './loader/elf.js';
 export { runBare, loadImage, type BareOptions, type BareResult } from './machines/bare.js';
 export { parseLinuxImage, isLinuxImage, type LinuxImage } from './loader/image.js';
 export {
-  createMachine, Machine, ConfigError, MACHINE_TYPES, parseSize,
+  createMachine, Machine, ConfigError, MACHINE_TYPES, IMPLEMENTED_TYPES, parseSize,
   type MachineOptions, type MachineResult, type MachineStats, type MachineType, type DriveOptions, type StopReason,
   type BootLayout, type DeviceStats,
 } from './machine.js';
@@ -17,4 +17,4 @@ export {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend, UrlBackend,
   type BlockBackend, type GuestMemory,
 } from './devices/virtio/index.js';
-export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';
+export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';

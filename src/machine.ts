@@ -6,6 +6,7 @@ import { yieldToHost } from './host.js';
 import type { JitOptions } from './jit/index.js';
 import { isElf, LoadError } from './loader/elf.js';
 import { loadElf } from './machines/bare.js';
+import { PvBlock } from './machines/paravirt.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
 import { buildDeviceTree, VIRT } from './platform/devicetree.js';
 import {
@@ -17,13 +18,16 @@ import {
 export const MACHINE_TYPES = {
   native: { implemented: true, summary: 'the guest runs directly on the emulated hart (baseline)' },
   hypervisor: { implemented: false, summary: 'Type-1 VMM with a control domain and a vCPU scheduler' },
-  paravirt: { implemented: false, summary: 'a modified guest kernel that makes hypercalls' },
+  paravirt: { implemented: true, summary: 'a modified guest kernel that makes hypercalls' },
   full: { implemented: false, summary: 'unmodified guest: trap-and-emulate, binary translation, shadow page tables' },
   'hw-assist': { implemented: false, summary: 'H extension, two-stage translation' },
   kvm: { implemented: false, summary: 'a /dev/kvm-shaped API, VMs as worker processes' },
   container: { implemented: false, summary: 'one shared kernel, namespaces and cgroup limits' },
 } as const;
 export type MachineType = keyof typeof MACHINE_TYPES;
+/** The types that run today, for messages: 'native' and 'paravirt'. */
+export const IMPLEMENTED_TYPES = (Object.keys(MACHINE_TYPES) as MachineType[]).filter((t) => MACHINE_TYPES[t].implemented);
+const implementedText = () => IMPLEMENTED_TYPES.map((k) => `'${k}'`).join(' and ');
 
 /** A machine configuration that cannot work (bad size, unknown type, too little memory…). */
 export class ConfigError extends Error {
@@ -126,9 +130,9 @@ export interface BootLayout {
   kernel: { start: bigint; end: bigint; entry: bigint };
   initrd?: { start: bigint; end: bigint };
   dtb: { start: bigint; end: bigint };
-  /** where the hart starts, and in which mode */
+  /** where the hart starts, and in which mode (U: a paravirtual kernel, deprivileged) */
   resetPc: bigint;
-  resetMode: 'M' | 'S';
+  resetMode: 'M' | 'S' | 'U';
 }
 
 const MiB = 1n << 20n;
@@ -173,9 +177,10 @@ export class Machine {
   private finished?: MachineResult;
   private virtioConsole?: ConsoleDevice;
   private inputEnded = false;
+  private readonly pvBlock?: PvBlock;
 
   /** @internal use createMachine() */
-  constructor(core: Core, type: MachineType, layout: BootLayout, opts: MachineOptions) {
+  constructor(core: Core, type: MachineType, layout: BootLayout, opts: MachineOptions, pvBlock?: PvBlock) {
     this.core = core;
     this.type = type;
     this.layout = layout;
@@ -184,7 +189,9 @@ export class Machine {
     if (opts.onConsole) this.consoleListeners.push(opts.onConsole);
     core.ex.setIdleSkip(this.idle === 'skip' ? 1 : 0);
     core.setRtcEpoch(BigInt(Math.round(opts.rtcEpochMs ?? Date.now())) * 1_000_000n);
-    this.attachDevices(opts);
+    // a paravirtual guest reaches no device registers: its disk is the VMM's PV block ring
+    this.pvBlock = pvBlock;
+    if (type !== 'paravirt') this.attachDevices(opts);
   }
 
   private attachDevices(opts: MachineOptions): void {
@@ -317,6 +324,7 @@ export class Machine {
       const address = hex(VIRT.virtio.base + BigInt(slot) * VIRT.virtio.size);
       s.devices.push({ slot, address, device: this.deviceNames[slot], ...t.stats });
     });
+    if (this.pvBlock) s.devices.push({ slot: 0, address: 'pv-ring', device: 'pv-blk', interrupts: 0, ...this.pvBlock.stats });
     return s;
   }
 
@@ -379,6 +387,16 @@ export class Machine {
             break;
           case Exit.Mmio: case Exit.Console:
             break;
+          case Exit.PvBlock:
+            await this.pvBlock?.serve();
+            break;
+          case Exit.PvCrash: {
+            const v = core.exitValue;
+            const what = v & 0x8000_0000 ? `interrupt ${v & 0xffff}` : (CAUSE_NAMES[v] ?? `exception ${v}`);
+            result = this.finish('error', 1,
+              `the paravirtual guest took a trap (${what}, pc ${hex(core.pc)}) before it registered a trap vector and a shared page with the VMM (is the kernel a paravirtual build?)`);
+            break;
+          }
           case Exit.Poweroff:
             result = this.finish('poweroff', core.exitValue);
             break;
@@ -516,23 +534,71 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   return layout;
 }
 
+/** RAM the paravirt VMM keeps for itself above the guest's (its boot page table). */
+const PV_VMM_BYTES = 2n * MiB;
+
+/** A disk for the paravirt machine's PV block ring (it has no virtio devices). */
+function pvDrive(core: Core, opts: MachineOptions): PvBlock | undefined {
+  const drives = opts.drives ?? [];
+  if (drives.length > 1) throw new ConfigError(`paravirt: the PV block ring serves one disk, not ${drives.length}`);
+  if (opts.net || opts.rng || opts.virtioConsole)
+    throw new ConfigError('paravirt: a paravirtual guest has no virtio devices (net, rng, virtio console); its disk is the PV block ring');
+  const d = drives[0];
+  if (!d) return undefined;
+  let backend: BlockBackend;
+  if (d.backend) backend = d.backend;
+  else if (d.data) backend = new MemoryBackend(bytesOf(d.data), { readOnly: d.readOnly });
+  else throw new ConfigError('drive 0: give data or a backend');
+  if (d.snapshot) backend = new OverlayBackend(backend);
+  return new PvBlock(core, backend, d.readOnly ?? backend.readOnly);
+}
+
+/**
+ * The paravirt machine's boot (docs/paravirt.md): a paravirtual kernel (ELF) in guest RAM,
+ * the device tree at the top of guest RAM, and the VMM's own RAM above it; the kernel starts
+ * deprivileged, in the hart's U-mode, on the VMM's boot page table.
+ */
+function bootParavirt(core: Core, opts: MachineOptions, memory: bigint, blk?: PvBlock): BootLayout {
+  if (opts.bios !== undefined && opts.bios !== 'host')
+    throw new ConfigError('paravirt: the VMM is the firmware; no bios can be given');
+  if (opts.initrd) throw new ConfigError('paravirt: no initrd (the paravirtual kernel has its programs linked in)');
+  if (!opts.kernel) throw new ConfigError('paravirt: no kernel given (a paravirtual build, such as guests/kernel/prebuilt/kernel-pv.elf)');
+  const kernel = bytesOf(opts.kernel);
+  if (!isElf(kernel)) throw new LoadError('kernel: the paravirt machine boots ELF kernels only (a paravirtual build)');
+  const k = loadElf(core, kernel, 'kernel');
+  const guestEnd = RAM + memory;
+  if (k.end > guestEnd) throw new ConfigError(`kernel does not fit in the guest's ${mib(memory)} of RAM (give the machine more memory: -m)`);
+  const dtb = buildDeviceTree({ memoryBytes: memory, bootargs: opts.append });
+  const dtbStart = alignDown(guestEnd - BigInt(dtb.length), 2n * MiB);
+  if (dtbStart < alignUp(k.end, 4096n)) throw new ConfigError(`kernel + device tree need more than the guest's ${mib(memory)} of RAM (give the machine more memory: -m)`);
+  core.writeRam(dtbStart, dtb);
+  core.bootParavirt(k.entry, dtbStart, memory, blk?.sectors ?? 0n);
+  return { kernel: k, dtb: { start: dtbStart, end: dtbStart + BigInt(dtb.length) }, resetPc: k.entry, resetMode: 'U' };
+}
+
 /** Build a machine: check the configuration, load everything, ready to run(). */
 export async function createMachine(opts: MachineOptions = {}): Promise<Machine> {
   const type = opts.type ?? 'native';
   const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[type];
   if (!info) throw new ConfigError(`unknown machine type '${type}' (one of: ${Object.keys(MACHINE_TYPES).join(', ')})`);
-  if (!info.implemented) throw new ConfigError(`machine type '${type}' is not implemented yet; only 'native' runs today`);
+  if (!info.implemented) throw new ConfigError(`machine type '${type}' is not implemented yet; ${implementedText()} run today`);
   const memory = parseSize(opts.memory ?? '256M', 'memory size');
   if (memory % 4096n !== 0n) throw new ConfigError(`memory size ${memory} is not a multiple of 4 KiB`);
   if (memory < 4n * MiB) throw new ConfigError(`memory size ${mib(memory)} is too small (at least 4 MiB)`);
   if (opts.idle && opts.idle !== 'sleep' && opts.idle !== 'skip') throw new ConfigError(`idle must be 'sleep' or 'skip', not '${opts.idle}'`);
-  const core = await Core.create(memory);
+  if (type === 'paravirt' && (memory % (2n * MiB) !== 0n || memory > 1n << 30n))
+    throw new ConfigError(`paravirt: guest memory must be a multiple of 2 MiB and at most 1 GiB, not ${mib(memory)}`);
+  const core = await Core.create(type === 'paravirt' ? memory + PV_VMM_BYTES : memory);
   if (opts.jit !== false) {
     try {
       core.enableJit(typeof opts.jit === 'object' ? opts.jit : {});
     } catch (e) {
       throw new ConfigError(`jit: ${(e as Error).message}`);
     }
+  }
+  if (type === 'paravirt') {
+    const blk = pvDrive(core, opts);
+    return new Machine(core, type, bootParavirt(core, opts, memory, blk), opts, blk);
   }
   const layout = boot(core, opts, memory);
   return new Machine(core, type, layout, opts);

@@ -20,19 +20,30 @@ function bench(...args: string[]) {
 // about 5 ms of host time per N for each benchmark (the interpreter's pace)
 const SMALL = {
   null_syscall: 5000, page_fault: 600, pte_update: 600, context_switch: 2000,
-  mmio_read: 5000, block_read: 600, timer_irq: 1200, spawn_exit: 30,
+  mmio_read: 5000, block_read: 600, timer_irq: 1200, hypercall: 5000, spawn_exit: 30,
 };
 
 describe('runBench', () => {
   let report: BenchReport;
 
-  it('measures every nanobenchmark on native: ops, guest instructions and host ns per operation', async () => {
+  it('measures every nanobenchmark on native and paravirt: ops, guest instructions and host ns per operation', async () => {
     const progress: string[] = [];
     report = await runBench({ iters: SMALL, repeats: 3, onProgress: (l) => progress.push(l) });
-    expect(report.types).toEqual(['native']);
+    expect(report.types).toEqual(['native', 'paravirt']);
     expect(report.benchmarks).toEqual(BENCHMARK_NAMES);
-    expect(report.results.map((r) => r.benchmark)).toEqual(BENCHMARK_NAMES);
-    for (const r of report.results) {
+    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
+    expect(report.kernels).toEqual({ native: expect.stringMatching(/kernel-native\.elf$/), paravirt: expect.stringMatching(/kernel-pv\.elf$/) });
+    const pv = report.results.filter((r) => r.type === 'paravirt');
+    for (const r of pv) {
+      expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
+      // the paravirtual kernel: no trap-and-emulate, at least one hypercall per operation (the return to user)
+      expect(r.emulatedPerOp, r.benchmark).toBe(0);
+      expect(r.hypercallsPerOp, r.benchmark).toBeGreaterThanOrEqual(1);
+      expect(r.ratioToNative, r.benchmark).toBeGreaterThan(0);
+    }
+    // a block read is one PV_BLK_NOTIFY: one exit to the host's backend
+    expect(pv.find((r) => r.benchmark === 'block_read')!.exitsPerOp).toBeCloseTo(1, 1);
+    for (const r of report.results.filter((x) => x.type === 'native')) {
       expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
       expect(r.ops, r.benchmark).toBeGreaterThan(0);
       expect(r.instructionsPerOp, r.benchmark).toBeGreaterThan(0);
@@ -42,10 +53,10 @@ describe('runBench', () => {
       expect(r.short!.allMs).toHaveLength(3);
     }
     expect(progress.some((l) => /null_syscall: [\d,.]+ ns\/op/.test(l))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('counts traps, exits and hypercalls per operation from the machine', () => {
-    const by = (n: string) => report.results.find((r) => r.benchmark === n)!;
+    const by = (n: string) => report.results.find((r) => r.benchmark === n && r.type === 'native')!;
     // a system call is one ecall from U-mode; the timer interrupts now and then
     expect(by('null_syscall').trapsPerOp).toBeCloseTo(1, 1);
     expect(by('null_syscall').exceptionsByCause['ecall from U']).toBe(1);
@@ -66,17 +77,22 @@ describe('runBench', () => {
 
   it('formats a table and a self-contained HTML report', () => {
     const table = formatBenchTable(report);
-    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+vs native$/);
-    for (const n of BENCHMARK_NAMES) expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+[\\d,]+`, 'm'));
+    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+emulated\/op\s+vs native$/);
+    for (const n of BENCHMARK_NAMES) {
+      expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+[\\d,]+`, 'm'));
+      expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+[\\d,]+.*\\s0\\.00\\s+[\\d.]+x$`, 'm'));
+    }
     const html = benchHtml(report);
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)=["']?https?:/); // nothing external
-    expect(html.match(/<rect [^>]*fill=/g)).toHaveLength(BENCHMARK_NAMES.length);
+    // a bar per benchmark and machine, and the legend's two swatches
+    expect(html.match(/<rect [^>]*fill=/g)).toHaveLength(2 * BENCHMARK_NAMES.length + 2);
   });
 
   it.each([
-    [{ types: ['paravirt'] }, /machine type 'paravirt' is not implemented yet/],
+    [{ types: ['kvm'] }, /machine type 'kvm' is not implemented yet; 'native' and 'paravirt' run today/],
+    [{ types: ['paravirt'], pvKernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
     [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
     [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
     [{ iters: 0 }, /iterations must be a whole number/],
@@ -91,7 +107,7 @@ describe('runBench', () => {
 describe('wasmvisor bench', () => {
   it('prints JSON with --json and writes an HTML report with --html', () => {
     const html = join(dir, 'report.html');
-    const r = bench('--only', 'null_syscall,timer_irq', '--iters', '1500', '--repeats', '2', '--json', '--html', html);
+    const r = bench('--type', 'native', '--only', 'null_syscall,timer_irq', '--iters', '1500', '--repeats', '2', '--json', '--html', html);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
     expect(report.types).toEqual(['native']);
@@ -115,12 +131,14 @@ describe('wasmvisor bench', () => {
     const r = bench('--only', 'mmio_read', '--iters', '3000', '--repeats', '1');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^benchmark\s+machine\s+N\s+ns\/op/);
-    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+153\.\d\s+1\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+    // paravirtual: the register read is a hypercall; so is the return to user
+    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+-?[\d.]+x$/m);
   }, 60_000);
 
   it.each([
-    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; only 'native' runs today$/],
-    [['--type', 'native,paravirt'], /^wasmvisor: bench: machine type 'paravirt' is not implemented yet/],
+    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; 'native' and 'paravirt' run today$/],
+    [['--type', 'native,full'], /^wasmvisor: bench: machine type 'full' is not implemented yet/],
     [['--type', 'vmware'], /^wasmvisor: bench: unknown machine type 'vmware' \(one of: native, /],
     [['--iters', 'lots'], /^wasmvisor: bench: --iters takes a whole number from 1 to 1000000000, not 'lots'$/],
     [['--iters', '0'], /^wasmvisor: bench: --iters takes a whole number/],

@@ -12,7 +12,7 @@ const CLI = join(ROOT, 'dist/cli.js');
 const BUILD = join(ROOT, 'guests/kernel/build.mjs');
 const BUILT = join(ROOT, 'build/guests/kernel/kernel-native.elf');
 const PREBUILT = join(ROOT, 'guests/kernel/prebuilt/kernel-native.elf');
-const BENCHMARKS = ['null_syscall', 'page_fault', 'pte_update', 'context_switch', 'mmio_read', 'block_read', 'timer_irq', 'spawn_exit'];
+const BENCHMARKS = ['null_syscall', 'page_fault', 'pte_update', 'context_switch', 'mmio_read', 'block_read', 'timer_irq', 'hypercall', 'spawn_exit'];
 
 // Build once while collecting; exit 3 means there is no cross compiler here.
 const build = spawnSync(process.execPath, [BUILD], { encoding: 'utf8', timeout: 120_000 });
@@ -20,6 +20,7 @@ if (build.status !== 0 && build.status !== 3) throw new Error(`guests/kernel/bui
 const noCompiler = build.status === 3 ? build.stderr.trim().split('\n').at(-1)! : '';
 if (noCompiler) console.warn(`\n*** ${noCompiler}; testing the prebuilt image ***\n`);
 const KERNEL = noCompiler ? PREBUILT : BUILT;
+const PV_KERNEL = KERNEL.replace(/kernel-native\.elf$/, 'kernel-pv.elf');
 const hasQemu = spawnSync('qemu-system-riscv64', ['--version'], { stdio: 'ignore' }).status === 0;
 const noQemu = hasQemu ? '' : ' (skipped: qemu-system-riscv64 not installed; apt-get install qemu-system-misc)';
 
@@ -47,7 +48,8 @@ function parse(out: string): Report {
 }
 
 function wasmvisor(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, 'run', '-m', '128M', '-kernel', KERNEL, '--idle', 'skip', ...args],
+  const kernel = args.includes('paravirt') ? PV_KERNEL : KERNEL;
+  const r = spawnSync(process.execPath, [CLI, 'run', '-m', '128M', '-kernel', kernel, '--idle', 'skip', ...args],
     { encoding: 'utf8', timeout: 60_000, input: '' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -87,6 +89,18 @@ describe('the teaching kernel', () => {
     // cycle = instret, and time ticks once per 10 instructions (docs/platform.md)
     expect(nullCall.cycles - nullCall.instret).toBeLessThan(10n);
     expect(nullCall.time * 10n - nullCall.instret).toBeLessThan(20n);
+  });
+
+  it('runs every nanobenchmark in its paravirtual build on the paravirt machine (the disk is the PV block ring)', () => {
+    const r = wasmvisor('--type', 'paravirt', '--stats', '-drive', `file=${disk},if=virtio,format=raw,readonly=on`);
+    const report = parse(r.out);
+    expectEveryBenchmark(report);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('console hypercall');
+    // the counters (--stats): hypercalls, and not one privileged instruction trapped
+    expect(r.err).toMatch(/^pvHypercalls\s+[1-9]\d*$/m);
+    expect(r.err).toMatch(/^pvPrivFaults\s+0$/m);
+    expect(r.err).toMatch(/^pv-blk @pv-ring: [1-9]\d* requests, [1-9]\d* notifies, 0 interrupts, 0 errors$/m);
   });
 
   it('takes iters= and only= from the command line, skips the block read without a disk, and repeats exactly', () => {

@@ -15,6 +15,7 @@ import { statAdd, STAT_EXC_BASE, STAT_IRQ_BASE } from '../stats';
 import { sbiHost, sbiTimecmp } from '../sbi';
 import { requestExit } from '../exit';
 import { EXIT_M_TRAP } from '../memmap';
+import { pvActive, pvTrap } from '../vmm/paravirt';
 
 export let trapsTaken: u64 = 0;
 export let interruptsTaken: u64 = 0;
@@ -23,6 +24,12 @@ const INTERRUPT: u64 = <u64>1 << 63;
 
 /** Enter the trap handler for `cause`; returns the new pc. */
 export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u64 {
+  if (pvActive) {
+    // the paravirt VMM is the most privileged software: it takes every trap (vmm/paravirt.ts)
+    if (isInterrupt) { interruptsTaken++; statAdd(STAT_IRQ_BASE + (cause & 31)); }
+    else { trapsTaken++; statAdd(STAT_EXC_BASE + (cause & 31)); }
+    return pvTrap(pc, cause, tval, isInterrupt);
+  }
   const p = priv;
   const deleg = csrRaw(isInterrupt ? CSR_MIDELEG : CSR_MEDELEG);
   let ms = csrRaw(CSR_MSTATUS);

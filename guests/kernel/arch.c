@@ -2,7 +2,7 @@
 #include "arch.h"
 
 #ifdef PARAVIRT
-#error "paravirt hypercall ABI not implemented yet"
+#error "arch.c is the native build's; the paravirtual build uses arch_pv.c"
 #endif
 
 static int have_dbcn, have_srst;

@@ -8,13 +8,19 @@
  *   trap information   arch_trap_cause/value/pc  scause, stval, sepc
  *   return to user     arch_return_to_user       sepc, sstatus.SPP, sscratch, sret (entry.S)
  *   address spaces     arch_set_pagetable        satp + sfence.vma
- *   page tables        arch_pte_set, arch_pte_commit, arch_tlb_flush_page, arch_tlb_flush_all
+ *   address spaces     arch_set_kernel_pagetable  the kernel's own table
+ *   page tables        arch_pte_set, arch_pte_commit, arch_tlb_flush_page, arch_tlb_flush_all,
+ *                      arch_pt_pin/unpin (a root's life), arch_pt_clear (a new table)
  *   instruction fetch  arch_fence_i              after writing code into memory
  *   interrupts         arch_irq_enable/disable, arch_timer_pending, arch_wait_for_interrupt
  *   time               arch_time, arch_set_timer (SBI TIME extension)
  *   console            arch_console_write        (SBI DBCN, or the legacy putchar)
  *   devices            arch_mmio_read32/write32
  *   power              arch_shutdown             (SBI SRST)
+ *   hypercall          arch_hypercall_nop        (the hypercall nanobenchmark)
+ *
+ * The paravirtual build (-DPARAVIRT) implements the same list with hypercalls: arch_pv.c,
+ * and blk_pv.c instead of virtio_blk.c.
  */
 #ifndef ARCH_H
 #define ARCH_H
@@ -47,25 +53,79 @@ __attribute__((noreturn)) void user_return(struct trapframe *tf);
 
 #ifdef PARAVIRT
 /* ------------------------------------------------------------------------------------------
- * PARAVIRTUAL BUILD: NOT IMPLEMENTED. This is a skeleton for issue 4; it does not work.
+ * PARAVIRTUAL BUILD: the kernel runs in the hart's U-mode under wasmvisor's paravirt VMM and
+ * asks it, by hypercall, for everything privileged (docs/paravirt.md is the ABI). No CSR
+ * other than the unprivileged counters is touched, and no sret, sfence.vma or wfi executes.
  * ------------------------------------------------------------------------------------------ */
-#error "paravirt hypercall ABI not implemented yet"
-/* Plan (each native operation below becomes a hypercall: ECALL with the wasmvisor vendor
- * SBI extension id in a7, the function in a6, arguments in a0-a5, result in a0/a1):
- *   arch_trap_init          register the trap vector once (HC_SET_TRAP_VECTOR)
- *   arch_trap_cause/value/pc   read from a shared page the hypervisor fills on each trap
- *   arch_return_to_user     HC_RETURN(trapframe): the hypervisor restores and enters U-mode
- *   arch_set_pagetable      HC_SET_ROOT(root): the hypervisor checks the frames are ours
- *   arch_pte_set            append (PTE address, value) to a batch in a shared page;
- *   arch_pte_commit         HC_MMU_UPDATE(batch, n): validated like Xen's mmu_update
- *   arch_tlb_flush_*        folded into HC_MMU_UPDATE, or HC_TLB_FLUSH(va)
- *   arch_irq_enable/disable a flag in the shared page the hypervisor reads before injecting
- *   arch_time               read the time CSR (allowed in U-mode) or a shared page
- *   arch_set_timer          HC_SET_TIMER(deadline)
- *   arch_console_write      HC_CONSOLE_WRITE(buf, n)
- *   arch_mmio_read32/write32  block I/O through a shared ring with one notify per batch
- *   arch_shutdown           HC_SHUTDOWN(failure)
- */
+
+/* A hypercall: ECALL with PV_EID in a7, the function in a6, arguments in a0-a5; the error
+ * comes back in a0 (0 or an SBI error code), a value in a1. */
+#define PV_EID 0x0a007776ul
+enum {
+    PV_VERSION, PV_SET_SHARED, PV_SET_TRAP_VECTOR, PV_CONSOLE_WRITE, PV_SHUTDOWN, PV_SET_TIMER,
+    PV_MMU_INIT, PV_MMU_UPDATE, PV_SET_ROOT, PV_RETURN_TO_USER, PV_BLK_INFO, PV_BLK_SETUP,
+    PV_BLK_NOTIFY, PV_NOP,
+};
+/* PV_MMU_UPDATE requests: { address | op, value } */
+enum { MMU_PTE, MMU_PIN, MMU_UNPIN, MMU_CLEAR, MMU_FLUSH_PAGE, MMU_FLUSH_ALL };
+struct mmu_request { u64 ptr, val; };
+
+struct hcret { i64 error; i64 value; };
+static inline struct hcret hypercall(u64 fid, u64 a0, u64 a1) {
+    register u64 r0 __asm__("a0") = a0;
+    register u64 r1 __asm__("a1") = a1;
+    register u64 r6 __asm__("a6") = fid;
+    register u64 r7 __asm__("a7") = PV_EID;
+    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r6), "r"(r7) : "memory");
+    return (struct hcret){ (i64)r0, (i64)r1 };
+}
+
+/* The page the kernel shares with the VMM (registered once by arch_init). */
+struct pv_shared {
+    u64 scause, stval, sepc;    /* the last trap, written by the VMM */
+    u64 a0;                     /* a0 of a trap in the kernel (which finds a0 = 0) */
+    u64 irq_enable;             /* bit 1 (as sstatus.SIE): take interrupts in the kernel */
+    u64 pending;                /* pending interrupts, as sip (bit 5: the timer) */
+};
+extern volatile struct pv_shared pv_shared;
+
+/* The page-table pool: every page table comes from it; it is mapped read-only. */
+#define PT_POOL_SIZE (2ul << 20)
+extern u64 pt_pool_base;
+
+/* arch_pv.c */
+void arch_trap_init(void);
+void arch_set_pagetable(pte_t *root);
+void arch_pte_set(pte_t *ptep, pte_t value);
+void arch_pte_commit(void);
+void arch_tlb_flush_page(u64 va);
+void arch_tlb_flush_all(void);
+void arch_pt_pin(pte_t *root);
+void arch_pt_unpin(pte_t *root);
+void arch_pt_clear(void *table);
+void arch_set_kernel_pagetable(pte_t *root);
+__attribute__((noreturn)) void arch_return_to_user(struct trapframe *tf);
+
+static inline u64 arch_trap_cause(void) { return pv_shared.scause; }
+static inline u64 arch_trap_value(void) { return pv_shared.stval; }
+static inline u64 arch_trap_pc(void) { return pv_shared.sepc; }
+
+/* fence.i is not privileged: the kernel orders its own instruction fetches */
+static inline void arch_fence_i(void) { __asm__ volatile("fence.i" ::: "memory"); }
+
+/* Masking interrupts is a store to the shared page, not a trap. */
+static inline void arch_irq_enable(void) { pv_shared.irq_enable |= 2; }
+static inline void arch_irq_disable(void) { pv_shared.irq_enable &= ~2ul; }
+static inline int arch_timer_pending(void) { return (pv_shared.pending & SIP_STIP) != 0; }
+static inline void arch_wait_for_interrupt(void) { for (;;) {} }
+
+/* rdtime is unprivileged (Zicntr); the VMM lets U-mode read the counters */
+static inline u64 arch_time(void) { u64 t; __asm__ volatile("rdtime %0" : "=r"(t)); return t; }
+static inline void arch_set_timer(u64 deadline) { hypercall(PV_SET_TIMER, deadline, 0); }
+
+/* The hypercall nanobenchmark: the cheapest call into the VMM. */
+static inline i64 arch_hypercall_nop(void) { return hypercall(PV_NOP, 0, 0).error; }
+
 #else /* native: the kernel runs in S-mode and executes the privileged instructions itself */
 
 #define csr_read(csr) ({ u64 v_; __asm__ volatile("csrr %0, " #csr : "=r"(v_)); v_; })
@@ -101,6 +161,10 @@ static inline void arch_set_pagetable(pte_t *root) {
     __asm__ volatile("sfence.vma zero, zero" ::: "memory");
 }
 
+/* The kernel's own page table: natively the kernel runs on each process's table (which
+ * holds the kernel's mappings too); this one is for when no process runs. */
+static inline void arch_set_kernel_pagetable(pte_t *root) { arch_set_pagetable(root); }
+
 /* Page-table updates. Natively a PTE is an ordinary store (the walker reads memory);
  * commit has nothing to do. sfence.vma orders the stores before later translations and
  * drops stale TLB entries (4.2.1). */
@@ -108,6 +172,12 @@ static inline void arch_pte_set(pte_t *ptep, pte_t value) { *(volatile pte_t *)p
 static inline void arch_pte_commit(void) {}
 static inline void arch_tlb_flush_page(u64 va) { __asm__ volatile("sfence.vma %0, zero" ::"r"(va) : "memory"); }
 static inline void arch_tlb_flush_all(void) { __asm__ volatile("sfence.vma zero, zero" ::: "memory"); }
+
+/* A page table's life: natively nothing to tell anyone (the paravirtual build registers
+ * roots and clears tables through the VMM). */
+static inline void arch_pt_pin(pte_t *root) { (void)root; }
+static inline void arch_pt_unpin(pte_t *root) { (void)root; }
+static inline void arch_pt_clear(void *table) { (void)table; }
 
 /* Stores to memory that will be executed need fence.i before the fetch (Zifencei). */
 static inline void arch_fence_i(void) { __asm__ volatile("fence.i" ::: "memory"); }
@@ -144,6 +214,10 @@ static inline struct sbiret sbi_call(u64 eid, u64 fid, u64 a0, u64 a1, u64 a2) {
 /* Program the next timer interrupt: sip.STIP is raised once time >= deadline and stays
  * raised until the timer is programmed again (SBI 6.1). */
 static inline void arch_set_timer(u64 deadline) { sbi_call(SBI_EXT_TIME, 0, deadline, 0, 0); }
+
+/* The hypercall nanobenchmark's native counterpart: the cheapest call into the SBI
+ * (sbi_get_spec_version, SBI 4.1). */
+static inline i64 arch_hypercall_nop(void) { return sbi_call(SBI_EXT_BASE, 0, 0, 0, 0).error; }
 
 /* Device registers (identity-mapped). */
 static inline u32 arch_mmio_read32(u64 addr) { return *(volatile u32 *)addr; }

@@ -1,8 +1,5 @@
 /* Boot entry, trap entry and the return to user mode: the assembly half of the arch layer. */
     .file "entry.S"                  /* the symbol table names this file (reproducible builds) */
-#ifdef PARAVIRT
-#error "paravirt hypercall ABI not implemented yet"
-#endif
 
 /* The SBI starts the kernel here in S-mode with paging off, interrupts off,
  * a0 = hart id and a1 = the physical address of the device tree (SBI spec 4 / the
@@ -18,9 +15,28 @@ _start:
     addi t0, t0, 8
     j 1b
 2:  call kmain                  /* kmain(hartid, dtb) does not return */
-3:  wfi
+3:
+#ifndef PARAVIRT
+    wfi                         /* (privileged: not in the paravirtual build) */
+#endif
     j 3b
 
+#ifdef PARAVIRT
+/* The paravirtual build: the VMM delivers every trap here (docs/paravirt.md). From a
+ * process, it has saved the process's registers in its trap frame already and a0 = the
+ * frame; from the kernel, a0 = 0 (the kernel's a0 is in pv_shared.a0). */
+    .text
+    .balign 4
+    .globl trap_vector
+trap_vector:
+    beqz a0, from_kernel
+    la sp, stack_top            /* one kernel stack: a trap always starts it afresh */
+    call trap_from_user         /* (tf) does not return: it ends in arch_return_to_user */
+from_kernel:
+    la t0, pv_shared
+    ld a0, 24(t0)               /* struct pv_shared.a0 */
+    call trap_from_kernel       /* panics */
+#else
 /* Every trap (exception or interrupt) comes here: stvec is in direct mode (priv 4.1.2).
  * From U-mode, sscratch holds the process's trap frame (struct trapframe, arch.h): swap it
  * with a0, save the 31 registers there, and call trap_from_user(tf) on the kernel stack.
@@ -53,6 +69,7 @@ user_return:
     .endr
     ld a0, (10 * 8)(a0)
     sret
+#endif /* PARAVIRT */
 
 /* The kernel stack (16 KiB). */
     .section .bss.stack, "aw", @nobits

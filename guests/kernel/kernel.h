@@ -66,9 +66,10 @@ __attribute__((noreturn)) void return_to_user(void);
 void timer_init(void);
 void timer_program(void);
 
-/* virtio_blk.c */
+/* virtio_blk.c (native) or blk_pv.c (paravirtual) */
 int blk_init(void);
 int blk_read(u64 sector, void *buf);
+i64 blk_ioread(u64 offset);     /* SYS_ioread: a device register */
 extern i64 blk_state;           /* sectors, or E_NODEV / E_LEGACY */
 extern u64 blk_regs;            /* the device's registers (slot 0 when there is none) */
 

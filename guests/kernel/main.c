@@ -38,7 +38,11 @@ void kmain(u64 hartid, const void *dtb) {
     blk_init();
     kprintf("wvkernel: hart %lu, %lu MiB RAM, %lu free pages, timebase %lu Hz, console %s\n", hartid,
             boot.ram_size >> 20, mm_pages_free(), boot.timebase, arch_console_name);
+#ifdef PARAVIRT
+    if (blk_state >= 0) kprintf("wvkernel: paravirtual block device, %ld sectors\n", blk_state);
+#else
     if (blk_state >= 0) kprintf("wvkernel: virtio-blk at %p, %ld sectors\n", blk_regs, blk_state);
+#endif
     else if (blk_state == E_LEGACY) kprintf("wvkernel: virtio-blk at %p is a legacy (v1) device: not used\n", blk_regs);
     if (boot.bootargs[0]) kprintf("wvkernel: command line \"%s\"\n", boot.bootargs);
 

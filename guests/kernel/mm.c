@@ -37,27 +37,85 @@ void page_free(void *page) {
 
 u64 mm_pages_free(void) { return (bump_end - bump) / PAGE_SIZE + nfree_listed; }
 
+/* ---- Page-table pages ----
+ * Natively any page. In the paravirtual build they come from a pool the VMM knows
+ * (PV_MMU_INIT), which the kernel maps read-only: it reads its tables directly but changes
+ * them only by request, and a page is cleared by the VMM before it becomes a table. A free
+ * pool page cannot hold the free-list link (we cannot write it), so a stack keeps them. */
+#ifdef PARAVIRT
+#define MEGAPAGE (2ul << 20)
+u64 pt_pool_base;
+static u64 pt_free_stack[PT_POOL_SIZE / PAGE_SIZE];
+static u64 pt_nfree;
+
+/* The pool: the first 2 MiB-aligned 2 MiB of free RAM (the pages skipped go to the free list). */
+static void pt_pool_init(void) {
+    pt_pool_base = ALIGN_UP(bump, MEGAPAGE);
+    if (pt_pool_base + PT_POOL_SIZE > bump_end) panic("no room for the page-table pool");
+    for (u64 pa = bump; pa < pt_pool_base; pa += PAGE_SIZE) page_free((void *)pa);
+    bump = pt_pool_base + PT_POOL_SIZE;
+    for (u64 pa = pt_pool_base + PT_POOL_SIZE; pa > pt_pool_base; pa -= PAGE_SIZE) pt_free_stack[pt_nfree++] = pa - PAGE_SIZE;
+    struct hcret r = hypercall(PV_MMU_INIT, pt_pool_base, PT_POOL_SIZE);
+    if (r.error) panic("page-table pool refused: error %ld", r.error);
+}
+
+static pte_t *pt_alloc(void) {
+    if (!pt_nfree) return NULL;
+    pte_t *t = (pte_t *)pt_free_stack[--pt_nfree];
+    arch_pt_clear(t);                   /* zeroed when the batch is committed */
+    return t;
+}
+static void pt_free(pte_t *t) { pt_free_stack[pt_nfree++] = (u64)t; }
+#else
+static pte_t *pt_alloc(void) { return page_alloc(); }
+static void pt_free(pte_t *t) { page_free(t); }
+#endif
+
 /* ---- Page tables ----
- * The kernel's mappings (layout.h) are three 1 GiB leaves in the root table, global (G) and
- * not user-accessible; every process's root table starts as a copy of them. */
+ * Natively, the kernel's mappings (layout.h) are three 1 GiB leaves in the root table,
+ * global (G) and not user-accessible; every process's root table starts as a copy of them.
+ * The paravirtual kernel has a table of its own instead (the VMM loads it whenever the
+ * kernel runs): guest RAM in 2 MiB pages, user-accessible since the kernel runs in the
+ * hart's U-mode, not global (the VMM refuses G), the page-table pool read-only. */
 pte_t *kernel_root;
 
+#ifdef PARAVIRT
+void vm_init(void) {
+    pt_pool_init();
+    kernel_root = pt_alloc();
+    arch_pt_pin(kernel_root);
+    pte_t *l1 = pt_alloc();
+    arch_pte_set(&kernel_root[VPN(boot.ram_base, 2)], PA_TO_PTE(l1) | PTE_V);
+    u64 end = MIN(boot.ram_base + boot.ram_size, ALIGN_DOWN(boot.ram_base, 1ul << 30) + (1ul << 30));
+    for (u64 pa = boot.ram_base; pa + MEGAPAGE <= end; pa += MEGAPAGE) {
+        int pool = pa >= pt_pool_base && pa < pt_pool_base + PT_POOL_SIZE;
+        pte_t perm = pool ? PTE_R : PTE_R | PTE_W | PTE_X | PTE_D;
+        arch_pte_set(&l1[VPN(pa, 1)], PA_TO_PTE(pa) | perm | PTE_U | PTE_A | PTE_V);
+    }
+    arch_pte_commit();
+    arch_set_kernel_pagetable(kernel_root);
+}
+#else
 #define KERNEL_LEAF (PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D)
 
 void vm_init(void) {
-    kernel_root = page_alloc();
+    kernel_root = pt_alloc();
     arch_pte_set(&kernel_root[0], PA_TO_PTE(0x00000000ul) | KERNEL_LEAF);          /* devices */
     arch_pte_set(&kernel_root[2], PA_TO_PTE(0x80000000ul) | KERNEL_LEAF | PTE_X);  /* RAM */
     arch_pte_set(&kernel_root[3], PA_TO_PTE(0xc0000000ul) | KERNEL_LEAF | PTE_X);
     arch_pte_commit();
-    arch_set_pagetable(kernel_root);
+    arch_set_kernel_pagetable(kernel_root);
 }
+#endif
 
 pte_t *as_create(void) {
-    pte_t *root = page_alloc();
+    pte_t *root = pt_alloc();
     if (!root) return NULL;
+    arch_pt_pin(root);
+#ifndef PARAVIRT
     for (int i = 0; i < 4; i++)
         if (kernel_root[i]) arch_pte_set(&root[i], kernel_root[i]);
+#endif
     arch_pte_commit();
     return root;
 }
@@ -71,8 +129,9 @@ static pte_t *walk(pte_t *root, u64 va, int alloc) {
             if (*pte & PTE_LEAF) return NULL;   /* a kernel gigapage: not ours to split */
             table = (pte_t *)PTE_TO_PA(*pte);
         } else {
-            if (!alloc || !(table = page_alloc())) return NULL;
+            if (!alloc || !(table = pt_alloc())) return NULL;
             arch_pte_set(pte, PA_TO_PTE(table) | PTE_V);   /* V alone: next level */
+            arch_pte_commit();          /* we read the new table next */
         }
     }
     return &table[VPN(va, 0)];
@@ -99,8 +158,11 @@ u64 unmap_page(pte_t *root, u64 va) {
 }
 
 /* Free every user page and page table of an address space, then its root. The caller has
- * switched to another page table. */
+ * switched to another page table. Unpinning the root releases the tables (paravirtual: the
+ * VMM no longer treats them as tables; their contents stay until they are cleared). */
 void as_destroy(pte_t *root) {
+    arch_pt_unpin(root);
+    arch_pte_commit();
     for (u64 i = VPN(USER_BASE, 2); i <= VPN(USER_END - 1, 2); i++) {
         if (!(root[i] & PTE_V)) continue;
         pte_t *l1 = (pte_t *)PTE_TO_PA(root[i]);
@@ -109,11 +171,11 @@ void as_destroy(pte_t *root) {
             pte_t *l0 = (pte_t *)PTE_TO_PA(l1[j]);
             for (int k = 0; k < 512; k++)
                 if (l0[k] & PTE_V) page_free((void *)PTE_TO_PA(l0[k]));
-            page_free(l0);
+            pt_free(l0);
         }
-        page_free(l1);
+        pt_free(l1);
     }
-    page_free(root);
+    pt_free(root);
 }
 
 int in_demand_zero_region(u64 va) {

@@ -16,11 +16,14 @@
 #define SYS_map      7  /* map(va, npages) -> 0: back [va, va + npages pages) with zeroed pages now */
 #define SYS_unmap    8  /* unmap(va, npages) -> pages released: give the memory back */
 #define SYS_alarm    9  /* alarm(ticks, &flag) -> 0: timer interrupt in `ticks` time units sets flag = 1 */
-#define SYS_ioread  10  /* ioread(offset) -> a 32-bit virtio-mmio register of the disk (or slot 0) */
+#define SYS_ioread  10  /* ioread(offset) -> a 32-bit virtio-mmio register of the disk (or slot 0);
+                           paravirtual: the disk's size from the VMM (a PV device has no registers) */
 #define SYS_blkread 11  /* blkread(sector, buf) -> 0: read one 512-byte sector; -2 if there is no disk */
 #define SYS_cmdline 12  /* cmdline(buf, len) -> length: the kernel command line (/chosen/bootargs) */
 #define SYS_blkinfo 13  /* blkinfo() -> sectors on the disk, or negative: -2 no disk, -3 legacy device */
-#define NSYSCALLS   14
+#define SYS_hypercall 14 /* hypercall() -> 0: the kernel makes its cheapest call to the layer below
+                            (paravirtual: the VMM's PV_NOP; native: the SBI's get_spec_version) */
+#define NSYSCALLS   15
 
 /* Errors (returned as negative numbers) */
 #define E_FAULT   -1    /* a bad argument: address, size, name */

@@ -124,7 +124,7 @@ static i64 syscall(struct trapframe *tf) {
     case SYS_map: return sys_map(a0, a1);
     case SYS_unmap: return sys_unmap(a0, a1);
     case SYS_alarm: return sys_alarm(a0, a1);
-    case SYS_ioread: return a0 < 0x100 && a0 % 4 == 0 ? (i64)arch_mmio_read32(blk_regs + a0) : E_FAULT;
+    case SYS_ioread: return blk_ioread(a0);
     case SYS_blkread: return sys_blkread(a0, a1);
     case SYS_cmdline: {
         u64 n = MIN(strlen(boot.bootargs) + 1, a1);
@@ -132,6 +132,7 @@ static i64 syscall(struct trapframe *tf) {
         return (i64)n - 1;
     }
     case SYS_blkinfo: return blk_state;
+    case SYS_hypercall: return arch_hypercall_nop();
     default: return E_FAULT;
     }
 }

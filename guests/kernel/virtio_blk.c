@@ -121,6 +121,11 @@ int blk_init(void) {
     return blk_state = (i64)((u64)hi << 32 | lo);
 }
 
+/* A device register: the 32-bit one at `offset` of the disk's slot (slot 0 without a disk). */
+i64 blk_ioread(u64 offset) {
+    return offset < 0x100 && offset % 4 == 0 ? (i64)rd((u32)offset) : E_FAULT;
+}
+
 /* Read one 512-byte sector into buf (a kernel address, which is also its physical one):
  * a chain of three descriptors, made available (2.7.13), then wait for it to be used. */
 int blk_read(u64 sector, void *buf) {

@@ -33,6 +33,7 @@ static inline i64 alarm(u64 ticks, volatile int *flag) { return syscall3(SYS_ala
 static inline i64 ioread(u64 offset) { return syscall3(SYS_ioread, offset, 0, 0); }
 static inline i64 blkread(u64 sector, void *buf) { return syscall3(SYS_blkread, sector, (u64)buf, 0); }
 static inline i64 blkinfo(void) { return syscall3(SYS_blkinfo, 0, 0, 0); }
+static inline i64 hypercall(void) { return syscall3(SYS_hypercall, 0, 0, 0); }
 static inline i64 cmdline(char *buf, size_t n) { return syscall3(SYS_cmdline, (u64)buf, n, 0); }
 
 /* The counters U-mode may read when the kernel allows it in scounteren */
