@@ -113,5 +113,8 @@ export const EXIT_M_TRAP: u32 = 8;
 export const EXIT_JIT: u32 = 9;
 /** A paravirtual guest notified its block ring (PV_BLK_NOTIFY): the host serves it, sets a0/a1. */
 export const EXIT_PV_BLOCK: u32 = 10;
-/** A paravirtual guest took a trap it cannot take (no trap vector yet; value: cause, bit 31 = interrupt). */
+/**
+ * A paravirtual guest took a trap it cannot take: no trap vector yet, or a fault at the vector
+ * itself (value: cause, bit 31 = interrupt, bit 30 = the fault was at the vector).
+ */
 export const EXIT_PV_CRASH: u32 = 11;

@@ -43,7 +43,7 @@ export enum Exit {
   MTrap = 8,
   /** A paravirtual guest notified its block ring (PV_BLK_NOTIFY): serve it, set a0/a1. */
   PvBlock = 10,
-  /** A paravirtual guest took a trap with no trap vector to take it (exitValue: cause, bit 31 = interrupt). */
+  /** A paravirtual guest took a trap it cannot take (exitValue: cause, bit 31 = interrupt, bit 30 = at its trap vector). */
   PvCrash = 11,
 }
 

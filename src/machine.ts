@@ -392,9 +392,11 @@ export class Machine {
             break;
           case Exit.PvCrash: {
             const v = core.exitValue;
-            const what = v & 0x8000_0000 ? `interrupt ${v & 0xffff}` : (CAUSE_NAMES[v] ?? `exception ${v}`);
-            result = this.finish('error', 1,
-              `the paravirtual guest took a trap (${what}, pc ${hex(core.pc)}) before it registered a trap vector and a shared page with the VMM (is the kernel a paravirtual build?)`);
+            const cause = v & 0xffff;
+            const what = v & 0x8000_0000 ? `interrupt ${cause}` : (CAUSE_NAMES[cause] ?? `exception ${cause}`);
+            result = this.finish('error', 1, v & 0x4000_0000
+              ? `the paravirtual guest faulted at its own trap vector (${what}, pc ${hex(core.pc)}): a double fault, it cannot go on`
+              : `the paravirtual guest took a trap (${what}, pc ${hex(core.pc)}) before it registered a trap vector and a shared page with the VMM (is the kernel a paravirtual build?)`);
             break;
           }
           case Exit.Poweroff:

@@ -276,6 +276,16 @@ describe('the paravirt VMM: privileged instructions and traps', () => {
     expect(r.core.exitValue).toBe(2);
   });
 
+  it('ends the run when the kernel faults at its own trap vector (a double fault), instead of looping', async () => {
+    const g = new Guest().hc(FN.SET_SHARED, SHARED).hc(FN.SET_TRAP_VECTOR, 0x4000_0000n); // nothing mapped there
+    g.p.i('ebreak');
+    const r = await g.end().run();
+    expect(Exit[r.exit]).toBe('PvCrash');
+    expect(r.core.exitValue).toBe(0x4000_0000 | 12); // an instruction page fault, at the vector
+    expect(r.core.pc).toBe(0x4000_0000n);
+    expect(r.stats.pvReflected).toBe(1n); // the breakpoint was delivered; its delivery faulted
+  });
+
   it('runs a process: its ECALL is a system call for the kernel, never a hypercall; registers go to its frame', async () => {
     const ROOT = POOL, KL1 = POOL + 0x1000n, UROOT = POOL + 0x2000n, UL1 = POOL + 0x3000n, UL0 = POOL + 0x4000n;
     const UCODE = RAM + 0x30000n; // the process's code page

@@ -319,7 +319,8 @@ function setRoot(which: u64, root: u64): i64 {
     return OK;
   }
   if (!isRoot(root)) return ERR_INVALID_PARAM; // pin it first
-  ref(root, LEVELS - 1); // the VMM's own reference while it may load the table
+  const err = ref(root, LEVELS - 1); // the VMM's own reference while it may load the table
+  if (err != OK) return err;
   if (which == 0) {
     if (kernelRoot != 0) unref(kernelRoot);
     kernelRoot = root;
@@ -374,9 +375,11 @@ function returnToUser(pc: u64, f: u64): u64 {
  * shared page and a0 = 0. `save`: the registers are the process's (not yet in the frame).
  */
 function reflect(pc: u64, cause: u64, tval: u64, save: bool = true): u64 {
-  if (vector == 0 || shared == 0 || (vmode == VU && kernelRoot == 0)) {
-    // nowhere to deliver it: the guest cannot go on
-    requestExit(EXIT_PV_CRASH, <u32>(cause & 0xff) | ((cause & INTERRUPT) != 0 ? 0x8000_0000 : 0));
+  // nowhere to deliver it, or the kernel faulted on its own vector (a double fault, which
+  // would only fault again): the guest cannot go on
+  const doubleFault = vmode == VK && pc == vector && (cause & INTERRUPT) == 0;
+  if (vector == 0 || shared == 0 || (vmode == VU && kernelRoot == 0) || doubleFault) {
+    requestExit(EXIT_PV_CRASH, <u32>(cause & 0xff) | ((cause & INTERRUPT) != 0 ? 0x8000_0000 : 0) | (doubleFault ? 0x4000_0000 : 0));
     return pc;
   }
   statAdd(STAT_PV_REFLECTED);
