@@ -112,7 +112,7 @@ describe('the teaching kernel', () => {
     expect([...report.results.keys()]).toEqual(['null_syscall', 'spawn_exit']);
     expect(report.results.get('null_syscall')!.ops).toBe(50n);
     expect(report.results.get('spawn_exit')!.ops).toBe(50n);
-    expect(report.skipped).toEqual(['wvbench skipped name=block_read reason=no-virtio-blk-device']);
+    expect(report.skipped).toEqual(['wvbench skipped name=block_read reason=no-disk']);
     expect(report.done).toBe(true);
     // with --idle skip the machine is deterministic: the same counts every time
     expect(wasmvisor(...args).out).toBe(r.out);

@@ -371,7 +371,7 @@ describe('the paravirt machine and the teaching kernel\'s paravirtual build', ()
   it('runs without a disk: the block benchmark is skipped, nothing fails', async () => {
     const { r, out } = await boot('paravirt', pv, 'iters=20 only=mmio_read,block_read', false);
     expect(r.reason).toBe('poweroff');
-    expect(out).toMatch(/wvbench skipped name=block_read reason=no-virtio-blk-device/);
+    expect(out).toMatch(/wvbench skipped name=block_read reason=no-disk/);
     expect(out).toMatch(/wvbench name=mmio_read ops=20/);
   });
 

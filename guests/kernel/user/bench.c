@@ -110,11 +110,12 @@ static void mmio_read(struct run *r, u64 n) {
     r->ops = n;
 }
 
-/* Read one 512-byte sector from the virtio-blk disk (cycling over the disk's first 64). */
+/* Read one 512-byte sector from the disk (virtio-blk, or the paravirtual block ring), cycling
+ * over its first 64 sectors. */
 static void block_read(struct run *r, u64 n) {
     static u8 buf[512];
     i64 sectors = blkinfo();
-    if (sectors == E_NODEV) { r->skipped = "no-virtio-blk-device"; return; }
+    if (sectors == E_NODEV) { r->skipped = "no-disk"; return; }
     if (sectors == E_LEGACY) { r->skipped = "legacy-virtio-mmio-device"; return; }
     if (sectors <= 0) { r->error = "disk-unusable"; return; }
     u64 span = MIN((u64)sectors, 64);
