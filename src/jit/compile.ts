@@ -187,6 +187,21 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   if (r.insns.size === 0 || r.insns.size > MAX_REGION || !r.insns.has(r.entry)) throw new RangeError(`bad region (${r.insns.size} instructions)`);
   const bbs = basicBlocks(r);
   const bbIndex = new Map(bbs.map((bb, i) => [bb.start, i]));
+  // Blocks are laid out by address: a jump forward leaves the nested blocks straight to its
+  // target's label; the entry and the targets of backward jumps are reached through one
+  // loop around a br_table (TurboFan's compile time grows fast with dispatch edges).
+  const dispatch = [bbIndex.get(r.entry)!];
+  let looped = dispatch[0] !== 0;
+  bbs.forEach((bb, i) => {
+    const last = bb.insns[bb.insns.length - 1];
+    const ts = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm] : BRANCHES.has(last.op) ? [last.off + last.imm] : [];
+    for (const t of ts) {
+      const j = bbIndex.get(t);
+      if (j === undefined || j > i) continue;
+      looped = true;
+      if (!dispatch.includes(j)) dispatch.push(j);
+    }
+  });
   const regs = new Set<number>();
   const written = new Set<number>();
   const reg = (x: number) => { if (x !== 0 && x < 32) regs.add(x); };
@@ -239,14 +254,15 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     addN(retired);
     npc();
     set(L.npc);
-    b.byte(Op.br).u32(outer + depth + 1);
+    b.byte(Op.br).u32(outer + depth + (looped ? 1 : 0));
   };
   /** Go on at page offset `t` (the current block's instructions are counted already). */
   const goTo = (t: number) => {
     const j = bbIndex.get(t);
     if (j === undefined) return exit(0, () => pcPlus(t - r.entry));
     if (j === cur + 1 && depth === 0) return; // the next block in layout: fall into it
-    i32(j); set(BB);
+    if (j > cur) { b.byte(Op.br).u32(j - cur - 1 + depth); return; } // forward: out to its label
+    i32(dispatch.indexOf(j)); set(BB); // backward: through the loop's dispatch
     b.byte(Op.br).u32(outer + depth);
   };
   /**
@@ -305,16 +321,19 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim);
   const memOps = [...r.insns.values()].some((i) => LOADS.has(i.op) || STORES.has(i.op));
   if (memOps) { gget(G.tlbRead); set(RB); gget(G.tlbWrite); set(WB); gget(G.tlbGen); set(L.gen); }
-  i32(bbIndex.get(r.entry)!); set(BB);
   b.byte(Op.block).byte(EMPTY); // the exit
-  b.byte(Op.loop).byte(EMPTY); // the dispatch
-  for (let k = 0; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
-  get(BB);
-  b.byte(Op.br_table).u32(bbs.length);
-  for (let k = 0; k < bbs.length; k++) b.u32(k);
-  b.u32(bbs.length); // (never) the loop: dispatch again
+  if (looped) {
+    i32(0); set(BB);
+    b.byte(Op.loop).byte(EMPTY); // the dispatch: the entry, or a backward jump's target
+    for (let k = 0; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
+    get(BB);
+    b.byte(Op.br_table).u32(dispatch.length - 1);
+    for (const k of dispatch) b.u32(k);
+  } else {
+    for (let k = 1; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
+  }
   bbs.forEach((bb, bi) => {
-    op(Op.end); // the block this one's code follows
+    if (looped || bi > 0) op(Op.end); // the block this one's code follows
     cur = bi;
     outer = bbs.length - 1 - bi;
     // does the whole block fit before stopAt?
@@ -391,7 +410,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   });
   // the last block never falls off the end: every path above ends in a br
   op(Op.unreachable);
-  op(Op.end, Op.end); // loop, block
+  if (looped) op(Op.end); // loop
+  op(Op.end); // block
   // epilogue: the one exit
   for (const x of written) { i32(0); get(regLocal.get(x)!); mem(Op.i64_store, layout.X_BASE + 8 * x); }
   gget(G.instret); get(L.n); op(Op.i64_add); gset(G.instret);
