@@ -210,6 +210,28 @@ describe('JIT: compiled regions match the interpreter', () => {
     expect(r.x[a5]).toBe(20n);
   });
 
+  it('timer interrupts in a region without backward jumps (called only when its longest path fits)', async () => {
+    const p = new Asm();
+    p.la(t0, 'handler').csrw(CSR.mtvec, t0);
+    p.li(t0, MTIMECMP).li(t1, 300).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+    p.csrwv(CSR.mie, 1 << IRQ.MTI).csrsv(CSR.mstatus, MS.MIE);
+    p.li(s1, 0).li(a5, 0).la(s0, 'body');
+    // the loop closes through JALR: the region of 'body' has no backward jump
+    p.label('body').i('addi', { rd: s1, rs1: s1, imm: 1 }).i('andi', { rd: t1, rs1: s1, imm: 3 });
+    p.i('beq', { rs1: t1, rs2: zero }, 'even');
+    for (let k = 0; k < 9; k++) p.i('xor', { rd: a0, rs1: a0, rs2: s1 }).i('addi', { rd: a1, rs1: a1, imm: k });
+    p.label('even');
+    for (let k = 0; k < 5; k++) p.i('add', { rd: a2, rs1: a2, rs2: s1 });
+    p.i('jalr', { rd: zero, rs1: s0, imm: 0 });
+    p.label('handler').i('addi', { rd: a5, rs1: a5, imm: 1 }).li(t0, MTIMECMP).i('ld', { rd: t1, rs1: t0, imm: 0 });
+    p.i('addi', { rd: t1, rs1: t1, imm: 577 }).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+    p.li(t2, 30).i('beq', { rs1: a5, rs2: t2 }, 'done').i('mret');
+    p.label('done').halt();
+    const r = await same(p.assemble());
+    expect(r.exit).toBe(Exit.Poweroff);
+    expect(r.x[a5]).toBe(30n);
+  });
+
   it('an MMIO read of mtime in the middle of compiled code sees the instructions retired before it', async () => {
     const p = new Asm();
     // mtime ticks every 10 instructions: the loads land on every phase of a tick

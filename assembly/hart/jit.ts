@@ -7,7 +7,8 @@
 //   JIT_QUEUED          waiting in JIT_QUEUE for the host
 //   JIT_NEVER           the host found nothing it can compile here
 //   index | len << 24   the slot's op is OP_JIT: table index of the block's function, and
-//                       the length of its entry basic block (what one call retires at least)
+//                       the budget a call needs (compile.ts: its entry basic block's length, or
+//                       the longest path through a block without backward jumps)
 // A compiled block is called as fn(pc) -> pc: it runs from pc (its code only uses pc
 // relative to it, so every virtual alias of the physical page shares it), adds what it
 // retired to instret, and returns the next pc, or the pc of an instruction that raised an

@@ -178,11 +178,13 @@ export interface CoreLayout {
 const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site'] as const;
 
 /**
- * Compile a region into a function of type 0. Its basic blocks sit in one `loop` behind a
- * `br_table` on the block to run next (the usual way to write a control-flow graph in
- * Wasm's structured control flow); a block falls into the next one in address order
- * without a jump. Before each block: does it fit before stopAt? Otherwise leave.
- * Returns the function and the length of the entry's block (what one call retires at least).
+ * Compile a region into a function of type 0. Its basic blocks follow each other in address
+ * order inside nested `block`s (a block falls into the next one; a jump forward is a `br`
+ * to its target's label); a region with a backward jump also has a `loop` with a
+ * `br_table` (the usual way to write a control-flow graph in Wasm's structured control
+ * flow), and then each block checks that it fits before stopAt, or leaves.
+ * Returns the function and the budget a call needs (`entryLen`: the entry block's length,
+ * or with no backward jump the longest path through the region).
  */
 export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entryLen: number } {
   if (r.insns.size === 0 || r.insns.size > MAX_REGION || !r.insns.has(r.entry)) throw new RangeError(`bad region (${r.insns.size} instructions)`);
@@ -203,6 +205,25 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
       if (!dispatch.includes(j)) dispatch.push(j);
     }
   });
+  // The budget a call needs (the run loop calls only if stopAt - instret is at least this).
+  // With a backward jump, every block checks that it fits before stopAt, and a call needs
+  // only the entry block to fit. Without one, no path is longer than the longest path from
+  // the entry (blocks in address order are in topological order), so when that fits no
+  // block needs a check: the interpreter runs the rare calls that would not fit.
+  let budget = bbs[dispatch[0]].insns.length;
+  if (!looped) {
+    const longest: number[] = [];
+    for (let i = bbs.length - 1; i >= 0; i--) {
+      const bb = bbs[i];
+      const last = bb.insns[bb.insns.length - 1];
+      const succ = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm]
+        : BRANCHES.has(last.op) ? [last.off + last.imm, bb.next] : [bb.next];
+      let after = 0;
+      for (const t of succ) { const j = bbIndex.get(t); if (j !== undefined) after = Math.max(after, longest[j]); }
+      longest[i] = bb.insns.length + after;
+    }
+    budget = longest[0];
+  }
   const regs = new Set<number>();
   const written = new Set<number>();
   const reg = (x: number) => { if (x !== 0 && x < 32) regs.add(x); };
@@ -316,7 +337,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
 
   // prologue: guest registers into locals; the instructions left before stopAt
   for (const [x, l] of regLocal) { i32(0); mem(Op.i64_load, layout.X_BASE + 8 * x); set(l); }
-  gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim);
+  if (looped) { gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim); }
   const memOps = [...r.insns.values()].some((i) => LOADS.has(i.op) || STORES.has(i.op));
   if (memOps) { gget(G.tlbRead); set(RB); gget(G.tlbWrite); set(WB); gget(G.tlbGen); set(L.gen); }
   b.byte(Op.block).byte(EMPTY); // the exit
@@ -335,9 +356,11 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     if (looped || bi > 0) op(Op.end); // the block this one's code follows
     cur = bi;
     outer = bbs.length - 1 - bi;
-    // does the whole block fit before stopAt?
-    get(L.n); i64(bb.insns.length); op(Op.i64_add); get(L.lim); op(Op.i64_gt_u);
-    ifThen(EMPTY, () => exit(0, () => pcPlus(bb.start - r.entry)));
+    if (looped) {
+      // does the whole block fit before stopAt?
+      get(L.n); i64(bb.insns.length); op(Op.i64_add); get(L.lim); op(Op.i64_gt_u);
+      ifThen(EMPTY, () => exit(0, () => pcPlus(bb.start - r.entry)));
+    }
     bb.insns.forEach((i, k) => {
       const o = i.op;
       const next = () => pcPlus(i.off + i.len - r.entry);
@@ -456,6 +479,5 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     setX(i.rd);
   }
 
-  const entryLen = bbs[bbIndex.get(r.entry)!].insns.length;
-  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [4, I32]], body: b }, entryLen };
+  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [4, I32]], body: b }, entryLen: budget };
 }
