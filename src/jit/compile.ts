@@ -178,8 +178,8 @@ export interface CoreLayout {
 const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site'] as const;
 
 /**
- * Compile a region into a function of type 0. Its basic blocks follow each other in address
- * order inside nested `block`s (a block falls into the next one; a jump forward is a `br`
+ * Compile a region into a function of type 0. Its basic blocks follow each other in reverse
+ * postorder inside nested `block`s (a block falls into the next one; a jump forward is a `br`
  * to its target's label); a region with a backward jump also has a `loop` with a
  * `br_table` (the usual way to write a control-flow graph in Wasm's structured control
  * flow), and then each block checks that it fits before stopAt, or leaves.
@@ -188,19 +188,35 @@ const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', '
  */
 export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entryLen: number } {
   if (r.insns.size === 0 || r.insns.size > MAX_REGION || !r.insns.has(r.entry)) throw new RangeError(`bad region (${r.insns.size} instructions)`);
-  const bbs = basicBlocks(r);
-  const bbIndex = new Map(bbs.map((bb, i) => [bb.start, i]));
-  // Blocks are laid out by address: a jump forward leaves the nested blocks straight to its
-  // target's label; the entry and the targets of backward jumps are reached through one
-  // loop around a br_table (TurboFan's compile time grows fast with dispatch edges).
-  const dispatch = [bbIndex.get(r.entry)!];
-  let looped = dispatch[0] !== 0;
-  bbs.forEach((bb, i) => {
+  // Blocks are laid out in reverse postorder from the entry (a successor visited last, the
+  // fall-through, comes right after its block): the entry first, and every jump forward
+  // except those that close a loop. A jump forward leaves the nested blocks straight to
+  // its target's label; only the targets of jumps backward are reached through one loop
+  // around a br_table (TurboFan's compile time grows fast with dispatch edges).
+  const byAddr = basicBlocks(r);
+  const addrIndex = new Map(byAddr.map((bb, i) => [bb.start, i]));
+  const succOf = (bb: BasicBlock): number[] => {
     const last = bb.insns[bb.insns.length - 1];
-    const ts = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm] : BRANCHES.has(last.op) ? [last.off + last.imm] : [];
-    for (const t of ts) {
-      const j = bbIndex.get(t);
-      if (j === undefined || j > i) continue;
+    const ts = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm]
+      : BRANCHES.has(last.op) ? [last.off + last.imm, bb.next] : [bb.next];
+    return ts.filter((t) => addrIndex.has(t));
+  };
+  const post: BasicBlock[] = [];
+  const visited = new Set<number>();
+  const visit = (k: number) => {
+    visited.add(k);
+    for (const t of succOf(byAddr[k])) { const j = addrIndex.get(t)!; if (!visited.has(j)) visit(j); }
+    post.push(byAddr[k]);
+  };
+  visit(addrIndex.get(r.entry)!);
+  const bbs = post.reverse();
+  const bbIndex = new Map(bbs.map((bb, i) => [bb.start, i]));
+  const dispatch = [0];
+  let looped = false;
+  bbs.forEach((bb, i) => {
+    for (const t of succOf(bb)) {
+      const j = bbIndex.get(t)!;
+      if (j > i) continue;
       looped = true;
       if (!dispatch.includes(j)) dispatch.push(j);
     }
@@ -208,19 +224,15 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   // The budget a call needs (the run loop calls only if stopAt - instret is at least this).
   // With a backward jump, every block checks that it fits before stopAt, and a call needs
   // only the entry block to fit. Without one, no path is longer than the longest path from
-  // the entry (blocks in address order are in topological order), so when that fits no
-  // block needs a check: the interpreter runs the rare calls that would not fit.
-  let budget = bbs[dispatch[0]].insns.length;
+  // the entry (the layout is a topological order then), so when that fits no block needs
+  // a check: the interpreter runs the rare calls that would not fit.
+  let budget = bbs[0].insns.length;
   if (!looped) {
     const longest: number[] = [];
     for (let i = bbs.length - 1; i >= 0; i--) {
-      const bb = bbs[i];
-      const last = bb.insns[bb.insns.length - 1];
-      const succ = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm]
-        : BRANCHES.has(last.op) ? [last.off + last.imm, bb.next] : [bb.next];
       let after = 0;
-      for (const t of succ) { const j = bbIndex.get(t); if (j !== undefined) after = Math.max(after, longest[j]); }
-      longest[i] = bb.insns.length + after;
+      for (const t of succOf(bbs[i])) after = Math.max(after, longest[bbIndex.get(t)!]);
+      longest[i] = bbs[i].insns.length + after;
     }
     budget = longest[0];
   }
