@@ -3,7 +3,7 @@
 // their registers, interrupt timing), including its slow paths: TLB misses, MMIO, page
 // crossings, faults in the middle of a region, code that rewrites itself.
 import { describe, it, expect } from 'vitest';
-import { Asm, R, Core, Exit, RAM, CSR, MTIMECMP, UART, MS, PRV_S, IRQ, PTE, PageTables, TEST_DEV } from './isa/harness.js';
+import { Asm, R, Core, Exit, RAM, CSR, MTIME, MTIMECMP, UART, MS, PRV_S, IRQ, PTE, PageTables, TEST_DEV } from './isa/harness.js';
 import { createMachine, ConfigError } from '../src/index.js';
 import { WORKLOADS, buildImage, RAM_BYTES } from '../bench/workloads.js';
 
@@ -208,6 +208,42 @@ describe('JIT: compiled regions match the interpreter', () => {
     const r = await same(p.assemble());
     expect(r.exit).toBe(Exit.Poweroff);
     expect(r.x[a5]).toBe(20n);
+  });
+
+  it('timer interrupts in a region without backward jumps (called only when its longest path fits)', async () => {
+    const p = new Asm();
+    p.la(t0, 'handler').csrw(CSR.mtvec, t0);
+    p.li(t0, MTIMECMP).li(t1, 300).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+    p.csrwv(CSR.mie, 1 << IRQ.MTI).csrsv(CSR.mstatus, MS.MIE);
+    p.li(s1, 0).li(a5, 0).la(s0, 'body');
+    // the loop closes through JALR: the region of 'body' has no backward jump
+    p.label('body').i('addi', { rd: s1, rs1: s1, imm: 1 }).i('andi', { rd: t1, rs1: s1, imm: 3 });
+    p.i('beq', { rs1: t1, rs2: zero }, 'even');
+    for (let k = 0; k < 9; k++) p.i('xor', { rd: a0, rs1: a0, rs2: s1 }).i('addi', { rd: a1, rs1: a1, imm: k });
+    p.label('even');
+    for (let k = 0; k < 5; k++) p.i('add', { rd: a2, rs1: a2, rs2: s1 });
+    p.i('jalr', { rd: zero, rs1: s0, imm: 0 });
+    p.label('handler').i('addi', { rd: a5, rs1: a5, imm: 1 }).li(t0, MTIMECMP).i('ld', { rd: t1, rs1: t0, imm: 0 });
+    p.i('addi', { rd: t1, rs1: t1, imm: 577 }).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+    p.li(t2, 30).i('beq', { rs1: a5, rs2: t2 }, 'done').i('mret');
+    p.label('done').halt();
+    const r = await same(p.assemble());
+    expect(r.exit).toBe(Exit.Poweroff);
+    expect(r.x[a5]).toBe(30n);
+  });
+
+  it('an MMIO read of mtime in the middle of compiled code sees the instructions retired before it', async () => {
+    const p = new Asm();
+    // mtime ticks every 10 instructions: the loads land on every phase of a tick
+    p.li(t0, MTIME).li(s1, 0).li(a5, 3000).la(a4, 'out');
+    p.label('loop').i('addi', { rd: s1, rs1: s1, imm: 3 }).i('ld', { rd: a0, rs1: t0, imm: 0 });
+    p.i('slli', { rd: s1, rs1: s1, imm: 1 }).i('xor', { rd: s1, rs1: s1, rs2: a0 }).i('lw', { rd: a1, rs1: t0, imm: 0 });
+    p.i('add', { rd: s1, rs1: s1, rs2: a1 }).i('andi', { rd: t1, rs1: a0, imm: 7 });
+    p.i('bne', { rs1: t1, rs2: zero }, 'skip').i('sd', { rs1: a4, rs2: a0, imm: 0 }).i('addi', { rd: a4, rs1: a4, imm: 8 });
+    p.label('skip').i('addi', { rd: a5, rs1: a5, imm: -1 }).i('bne', { rs1: a5, rs2: zero }, 'loop');
+    p.halt().align(8).label('out').bytes(new Uint8Array(8 * 3000));
+    const r = await same(p.assemble());
+    expect(r.exit).toBe(Exit.Poweroff);
   });
 
   for (const name of Object.keys(WORKLOADS)) {

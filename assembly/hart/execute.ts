@@ -227,7 +227,7 @@ export function run(budget: u64): u32 {
         if (jitEnabled) jitCountLeader(slot);
       }
       if (op == OP_JIT) {
-        // a compiled block (hart/jit.ts), if its entry basic block fits before stopAt
+        // a compiled block (hart/jit.ts), if the budget it needs fits before stopAt
         const b = jitBlockOf(slot);
         lastSlot = slot;
         if (jitEnabled && stopAt - instret >= <u64>(b >> 24)) {

@@ -7,7 +7,8 @@
 //   JIT_QUEUED          waiting in JIT_QUEUE for the host
 //   JIT_NEVER           the host found nothing it can compile here
 //   index | len << 24   the slot's op is OP_JIT: table index of the block's function, and
-//                       the length of its entry basic block (what one call retires at least)
+//                       the budget a call needs (compile.ts: its entry basic block's length, or
+//                       the longest path through a block without backward jumps)
 // A compiled block is called as fn(pc) -> pc: it runs from pc (its code only uses pc
 // relative to it, so every virtual alias of the physical page shares it), adds what it
 // retired to instret, and returns the next pc, or the pc of an instruction that raised an
@@ -17,8 +18,10 @@ import {
   SCRATCH_SLOT, RAM_BASE, ICACHE_TAGS, ICACHE_PAGES, JIT_MAP_BYTES, EXIT_JIT, JIT_COVER, JIT_COVER_BYTES,
 } from '../memmap';
 import { decodeInto, OP_JIT } from './decode';
-import { requestStop } from './counters';
+import { requestStop, instret, stopAt } from './counters';
+import { trapPending } from './state';
 import { requestExit } from '../exit';
+import { readSlow, writeSlow } from '../mmu/memory';
 
 export const JIT_QUEUED: u32 = 0xffff_fffe;
 export const JIT_NEVER: u32 = 0xffff_ffff;
@@ -85,6 +88,41 @@ function enqueue(slot: u32, e: u32): void {
 export function jitOriginal(slot: u32): u32 {
   decodeInto(SCRATCH_SLOT, load<u32>(slot, SLOT_RAW));
   return SCRATCH_SLOT;
+}
+
+// ---- the memory slow paths of compiled blocks (imported by them: index.ts)
+
+/**
+ * How the last jitRead/jitWrite ended: 0 go on; 1 an exception (the block leaves before the
+ * instruction, nothing of it done); 2 a stop request (stopAt == 0: an interrupt may be
+ * pending, code was written, an MMIO exit), so the block leaves after the instruction.
+ */
+export let jitStatus: i32 = 0;
+
+@inline function slowStatus(): i32 {
+  return trapPending ? 1 : stopAt == 0 ? 2 : 0;
+}
+
+/**
+ * readSlow for a compiled block, `behind` instructions of which are not in instret yet: for
+ * the call, instret is what the interpreter's would be (an MMIO read of mtime sees it), then
+ * the block's own count takes over again. Nothing keeps instret itself (mtime, minstret and
+ * cycle are offsets from it), so the block keeps counting as if the call had not been made.
+ */
+export function jitRead(va: u64, size: u32, behind: u64): u64 {
+  instret += behind;
+  const v = readSlow(va, size);
+  instret -= behind;
+  jitStatus = slowStatus();
+  return v;
+}
+
+/** writeSlow for a compiled block (see jitRead). */
+export function jitWrite(va: u64, size: u32, v: u64, behind: u64): void {
+  instret += behind;
+  writeSlow(va, size, v);
+  instret -= behind;
+  jitStatus = slowStatus();
 }
 
 // ---- the host's side (exported by index.ts)

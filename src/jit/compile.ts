@@ -146,21 +146,21 @@ export const CORE_IMPORTS: Import[] = [
   { module: 'core', name: 'memory', kind: 'memory' },
   { module: 'core', name: 'instret', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'stopAt', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'trapPending', kind: 'global', valtype: I32, mutable: true },
+  { module: 'core', name: 'jitStatus', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbRead', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbWrite', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbGen', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'tlbHits', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'jitRetired', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'readSlow', kind: 'func', type: 1 },
-  { module: 'core', name: 'writeSlow', kind: 'func', type: 2 },
+  { module: 'core', name: 'jitRead', kind: 'func', type: 1 },
+  { module: 'core', name: 'jitWrite', kind: 'func', type: 2 },
 ];
-const G = { instret: 0, stopAt: 1, trapPending: 2, tlbRead: 3, tlbWrite: 4, tlbGen: 5, tlbHits: 6, jitRetired: 7 };
-const F = { readSlow: 0, writeSlow: 1 };
+const G = { instret: 0, stopAt: 1, jitStatus: 2, tlbRead: 3, tlbWrite: 4, tlbGen: 5, tlbHits: 6, jitRetired: 7 };
+const F = { jitRead: 0, jitWrite: 1 };
 export const BLOCK_TYPES: FuncType[] = [
   { params: [I64], results: [I64] }, // a block: fn(pc) -> pc
-  { params: [I64, I32], results: [I64] }, // readSlow(va, size)
-  { params: [I64, I32, I64], results: [] }, // writeSlow(va, size, value)
+  { params: [I64, I32, I64], results: [I64] }, // jitRead(va, size, behind)
+  { params: [I64, I32, I64, I64], results: [] }, // jitWrite(va, size, value, behind)
 ];
 
 /** Linear-memory layout the generated code depends on (the core's exported constants). */
@@ -170,23 +170,72 @@ export interface CoreLayout {
 }
 
 // locals: 0 = pc (the param: the entry's pc), then one per guest register used, then these
-// scratch i64s (gen: the TLB's flush generation; hits: TLB hits not yet added to tlbHits),
+// scratch i64s (gen: the TLB's flush generation; hits: TLB hits not yet added to tlbHits; site: the
+// slow path that leaves through the shared slow exit),
 // then four i32s: the TLB entry, the basic block to run next, the read and write TLB bases.
 // The TLB globals are copied at entry: only what a region never does (a privilege or
 // mstatus change, a flush) changes them, and imported globals cost an indirection each.
-const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits'] as const;
+const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site'] as const;
 
 /**
- * Compile a region into a function of type 0. Its basic blocks sit in one `loop` behind a
- * `br_table` on the block to run next (the usual way to write a control-flow graph in
- * Wasm's structured control flow); a block falls into the next one in address order
- * without a jump. Before each block: does it fit before stopAt? Otherwise leave.
- * Returns the function and the length of the entry's block (what one call retires at least).
+ * Compile a region into a function of type 0. Its basic blocks follow each other in reverse
+ * postorder inside nested `block`s (a block falls into the next one; a jump forward is a `br`
+ * to its target's label); a region with a backward jump also has a `loop` with a
+ * `br_table` (the usual way to write a control-flow graph in Wasm's structured control
+ * flow), and then each block checks that it fits before stopAt, or leaves.
+ * Returns the function and the budget a call needs (`entryLen`: the entry block's length,
+ * or with no backward jump the longest path through the region).
  */
 export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entryLen: number } {
   if (r.insns.size === 0 || r.insns.size > MAX_REGION || !r.insns.has(r.entry)) throw new RangeError(`bad region (${r.insns.size} instructions)`);
-  const bbs = basicBlocks(r);
+  // Blocks are laid out in reverse postorder from the entry (a successor visited last, the
+  // fall-through, comes right after its block): the entry first, and every jump forward
+  // except those that close a loop. A jump forward leaves the nested blocks straight to
+  // its target's label; only the targets of jumps backward are reached through one loop
+  // around a br_table (TurboFan's compile time grows fast with dispatch edges).
+  const byAddr = basicBlocks(r);
+  const addrIndex = new Map(byAddr.map((bb, i) => [bb.start, i]));
+  const succOf = (bb: BasicBlock): number[] => {
+    const last = bb.insns[bb.insns.length - 1];
+    const ts = last.op === OP.jalr ? [] : last.op === OP.jal ? [last.off + last.imm]
+      : BRANCHES.has(last.op) ? [last.off + last.imm, bb.next] : [bb.next];
+    return ts.filter((t) => addrIndex.has(t));
+  };
+  const post: BasicBlock[] = [];
+  const visited = new Set<number>();
+  const visit = (k: number) => {
+    visited.add(k);
+    for (const t of succOf(byAddr[k])) { const j = addrIndex.get(t)!; if (!visited.has(j)) visit(j); }
+    post.push(byAddr[k]);
+  };
+  visit(addrIndex.get(r.entry)!);
+  const bbs = post.reverse();
   const bbIndex = new Map(bbs.map((bb, i) => [bb.start, i]));
+  const dispatch = [0];
+  let looped = false;
+  bbs.forEach((bb, i) => {
+    for (const t of succOf(bb)) {
+      const j = bbIndex.get(t)!;
+      if (j > i) continue;
+      looped = true;
+      if (!dispatch.includes(j)) dispatch.push(j);
+    }
+  });
+  // The budget a call needs (the run loop calls only if stopAt - instret is at least this).
+  // With a backward jump, every block checks that it fits before stopAt, and a call needs
+  // only the entry block to fit. Without one, no path is longer than the longest path from
+  // the entry (the layout is a topological order then), so when that fits no block needs
+  // a check: the interpreter runs the rare calls that would not fit.
+  let budget = bbs[0].insns.length;
+  if (!looped) {
+    const longest: number[] = [];
+    for (let i = bbs.length - 1; i >= 0; i--) {
+      let after = 0;
+      for (const t of succOf(bbs[i])) after = Math.max(after, longest[bbIndex.get(t)!]);
+      longest[i] = bbs[i].insns.length + after;
+    }
+    budget = longest[0];
+  }
   const regs = new Set<number>();
   const written = new Set<number>();
   const reg = (x: number) => { if (x !== 0 && x < 32) regs.add(x); };
@@ -239,34 +288,32 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     addN(retired);
     npc();
     set(L.npc);
-    b.byte(Op.br).u32(outer + depth + 1);
+    b.byte(Op.br).u32(outer + depth + (looped ? 1 : 0) + (memOps ? 1 : 0));
   };
   /** Go on at page offset `t` (the current block's instructions are counted already). */
   const goTo = (t: number) => {
     const j = bbIndex.get(t);
     if (j === undefined) return exit(0, () => pcPlus(t - r.entry));
     if (j === cur + 1 && depth === 0) return; // the next block in layout: fall into it
-    i32(j); set(BB);
+    if (j > cur) { b.byte(Op.br).u32(j - cur - 1 + depth); return; } // forward: out to its label
+    i32(dispatch.indexOf(j)); set(BB); // backward: through the loop's dispatch
     b.byte(Op.br).u32(outer + depth);
   };
   /**
-   * Before a call into the core: make instret (and jitRetired) exact, with the first `k`
-   * instructions of this basic block done, so what the core reads (mtime, minstret) and
-   * its budget are the interpreter's. The block's own count later adds k back: n = -k.
+   * The instructions the core's count lacks before the `k`-th of this basic block (what
+   * jitRead/jitWrite add to instret for the call, so an MMIO read of mtime sees the
+   * interpreter's count).
    */
-  const sync = (k: number) => {
-    get(L.n); if (k) { i64(k); op(Op.i64_add); } set(L.t2);
-    gget(G.instret); get(L.t2); op(Op.i64_add); gset(G.instret);
-    gget(G.jitRetired); get(L.t2); op(Op.i64_add); gset(G.jitRetired);
-    get(L.lim); get(L.t2); op(Op.i64_sub); set(L.lim);
-    i64(-k); set(L.n);
-  };
-  /** After a memory slow path: an exception leaves before the instruction, a stop request after it. */
-  const afterSlow = (k: number, i: RegionInsn, finish: () => void) => {
-    gget(G.trapPending);
-    ifThen(EMPTY, () => exit(k, () => pcPlus(i.off - r.entry)));
-    gget(G.stopAt); op(Op.i64_eqz);
-    ifThen(EMPTY, () => { finish(); exit(k + 1, () => pcPlus(i.off + i.len - r.entry)); });
+  const behind = (k: number) => { get(L.n); if (k) { i64(k); op(Op.i64_add); } };
+  /**
+   * After jitRead/jitWrite: unless jitStatus is 0, leave through the shared slow exit after
+   * the function's blocks, with the site (k-th instruction of its basic block, at page
+   * offset i.off) packed into one local: k | len << 8 | (offset from the entry) << 12.
+   */
+  const afterSlow = (k: number, i: RegionInsn) => {
+    i64(k + i.len * 256 + (i.off - r.entry) * 4096); set(L.site);
+    gget(G.jitStatus);
+    b.byte(Op.br_if).u32(outer + depth + (looped ? 1 : 0));
   };
   /** Push the TLB-hit condition for an access of `size` bytes at va (local), entry into E. */
   const tlbHit = (base: number, size: number) => {
@@ -302,24 +349,30 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
 
   // prologue: guest registers into locals; the instructions left before stopAt
   for (const [x, l] of regLocal) { i32(0); mem(Op.i64_load, layout.X_BASE + 8 * x); set(l); }
-  gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim);
+  if (looped) { gget(G.stopAt); gget(G.instret); op(Op.i64_sub); set(L.lim); }
   const memOps = [...r.insns.values()].some((i) => LOADS.has(i.op) || STORES.has(i.op));
   if (memOps) { gget(G.tlbRead); set(RB); gget(G.tlbWrite); set(WB); gget(G.tlbGen); set(L.gen); }
-  i32(bbIndex.get(r.entry)!); set(BB);
   b.byte(Op.block).byte(EMPTY); // the exit
-  b.byte(Op.loop).byte(EMPTY); // the dispatch
-  for (let k = 0; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
-  get(BB);
-  b.byte(Op.br_table).u32(bbs.length);
-  for (let k = 0; k < bbs.length; k++) b.u32(k);
-  b.u32(bbs.length); // (never) the loop: dispatch again
+  if (memOps) b.byte(Op.block).byte(EMPTY); // the slow exit
+  if (looped) {
+    i32(0); set(BB);
+    b.byte(Op.loop).byte(EMPTY); // the dispatch: the entry, or a backward jump's target
+    for (let k = 0; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
+    get(BB);
+    b.byte(Op.br_table).u32(dispatch.length - 1);
+    for (const k of dispatch) b.u32(k);
+  } else {
+    for (let k = 1; k < bbs.length; k++) b.byte(Op.block).byte(EMPTY);
+  }
   bbs.forEach((bb, bi) => {
-    op(Op.end); // the block this one's code follows
+    if (looped || bi > 0) op(Op.end); // the block this one's code follows
     cur = bi;
     outer = bbs.length - 1 - bi;
-    // does the whole block fit before stopAt?
-    get(L.n); i64(bb.insns.length); op(Op.i64_add); get(L.lim); op(Op.i64_gt_u);
-    ifThen(EMPTY, () => exit(0, () => pcPlus(bb.start - r.entry)));
+    if (looped) {
+      // does the whole block fit before stopAt?
+      get(L.n); i64(bb.insns.length); op(Op.i64_add); get(L.lim); op(Op.i64_gt_u);
+      ifThen(EMPTY, () => exit(0, () => pcPlus(bb.start - r.entry)));
+    }
     bb.insns.forEach((i, k) => {
       const o = i.op;
       const next = () => pcPlus(i.off + i.len - r.entry);
@@ -344,11 +397,14 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(RB, ld.size);
         ifThen(I64, () => { hostAddr(); mem(ld.fast, 0); countHit(); }, () => {
-          sync(k);
-        get(L.va); i32(ld.size); b.byte(Op.call).u32(F.readSlow);
+          get(L.va); i32(ld.size); behind(k); b.byte(Op.call).u32(F.jitRead);
           if (ld.ext !== undefined) op(ld.ext);
           set(L.t1);
-          afterSlow(k, i, () => { get(L.t1); setX(i.rd); });
+          if (i.rd !== 0 && i.rd < 32) {
+            // rd gets the value unless the load raised an exception (jitStatus 1)
+            getX(i.rd); get(L.t1); gget(G.jitStatus); i32(1); op(Op.i32_eq, Op.select); setX(i.rd);
+          }
+          afterSlow(k, i);
           get(L.t1);
         });
         setX(i.rd);
@@ -357,9 +413,8 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(WB, st.size);
         ifThen(EMPTY, () => { hostAddr(); getX(i.rs2); mem(st.op, 0); countHit(); }, () => {
-          sync(k);
-        get(L.va); i32(st.size); getX(i.rs2); b.byte(Op.call).u32(F.writeSlow);
-          afterSlow(k, i, () => {});
+          get(L.va); i32(st.size); getX(i.rs2); behind(k); b.byte(Op.call).u32(F.jitWrite);
+          afterSlow(k, i);
         });
       } else if ((m = ALU_IMM.get(o)) !== undefined) { getX(i.rs1); i64(i.imm); op(m); setX(i.rd); }
       else if ((m = ALU_REG.get(o)) !== undefined) { getX(i.rs1); getX(i.rs2); op(m); setX(i.rd); }
@@ -391,7 +446,15 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   });
   // the last block never falls off the end: every path above ends in a br
   op(Op.unreachable);
-  op(Op.end, Op.end); // loop, block
+  if (looped) op(Op.end); // loop
+  if (memOps) {
+    op(Op.end); // the slow exit: a slow path's site and jitStatus say where and what was done
+    gget(G.jitStatus); i32(2); op(Op.i32_eq, Op.i64_extend_i32_u); set(L.t2); // 1: the access was done
+    get(L.n); get(L.site); i64(255); op(Op.i64_and, Op.i64_add); get(L.t2); op(Op.i64_add); set(L.n);
+    get(0); get(L.site); i64(12); op(Op.i64_shr_s, Op.i64_add);
+    get(L.site); i64(8); op(Op.i64_shr_u); i64(15); op(Op.i64_and); get(L.t2); op(Op.i64_mul, Op.i64_add); set(L.npc);
+  }
+  op(Op.end); // the exit
   // epilogue: the one exit
   for (const x of written) { i32(0); get(regLocal.get(x)!); mem(Op.i64_store, layout.X_BASE + 8 * x); }
   gget(G.instret); get(L.n); op(Op.i64_add); gset(G.instret);
@@ -428,6 +491,5 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     setX(i.rd);
   }
 
-  const entryLen = bbs[bbIndex.get(r.entry)!].insns.length;
-  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [4, I32]], body: b }, entryLen };
+  return { func: { type: 0, locals: [[regLocal.size + SCRATCH.length, I64], [4, I32]], body: b }, entryLen: budget };
 }

@@ -37,7 +37,7 @@ export interface JitStats {
 const JIT_QUEUED = 0xffff_fffe;
 interface Compiled {
   slot: number;
-  /** Instructions of the entry's basic block (what a call retires at least). */
+  /** The budget a call needs before stopAt (compileRegion entryLen). */
   len: number;
   size: number;
   region: Region;
