@@ -88,6 +88,14 @@ export function aluProgram(): Asm {
   return p;
 }
 
+
+/** M-mode timer handler at 'handler': count in a5, re-arm mtimecmp `step` ticks later, halt after `times`. */
+function timerHandler(p: Asm, step: number, times: number): void {
+  p.label('handler').i('addi', { rd: a5, rs1: a5, imm: 1 }).li(t0, MTIMECMP).i('ld', { rd: t1, rs1: t0, imm: 0 });
+  p.i('addi', { rd: t1, rs1: t1, imm: step }).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+  p.li(t2, times).i('beq', { rs1: a5, rs2: t2 }, 'done').i('mret');
+  p.label('done').halt();
+}
 describe('JIT: compiled regions match the interpreter', () => {
   it('integer ALU and M: every op on pseudo-random and edge operands', async () => {
     const r = await same(aluProgram().assemble());
@@ -201,10 +209,7 @@ describe('JIT: compiled regions match the interpreter', () => {
     p.csrwv(CSR.mie, 1 << IRQ.MTI).csrsv(CSR.mstatus, MS.MIE);
     p.li(s1, 0).li(a5, 0);
     p.label('spin').i('addi', { rd: s1, rs1: s1, imm: 1 }).i('xor', { rd: a0, rs1: a0, rs2: s1 }).j('spin');
-    p.label('handler').i('addi', { rd: a5, rs1: a5, imm: 1 }).li(t0, MTIMECMP).i('ld', { rd: t1, rs1: t0, imm: 0 });
-    p.i('addi', { rd: t1, rs1: t1, imm: 733 }).i('sd', { rs1: t0, rs2: t1, imm: 0 });
-    p.li(t2, 20).i('beq', { rs1: a5, rs2: t2 }, 'done').i('mret');
-    p.label('done').halt();
+    timerHandler(p, 733, 20);
     const r = await same(p.assemble());
     expect(r.exit).toBe(Exit.Poweroff);
     expect(r.x[a5]).toBe(20n);
@@ -223,10 +228,7 @@ describe('JIT: compiled regions match the interpreter', () => {
     p.label('even');
     for (let k = 0; k < 5; k++) p.i('add', { rd: a2, rs1: a2, rs2: s1 });
     p.i('jalr', { rd: zero, rs1: s0, imm: 0 });
-    p.label('handler').i('addi', { rd: a5, rs1: a5, imm: 1 }).li(t0, MTIMECMP).i('ld', { rd: t1, rs1: t0, imm: 0 });
-    p.i('addi', { rd: t1, rs1: t1, imm: 577 }).i('sd', { rs1: t0, rs2: t1, imm: 0 });
-    p.li(t2, 30).i('beq', { rs1: a5, rs2: t2 }, 'done').i('mret');
-    p.label('done').halt();
+    timerHandler(p, 577, 30);
     const r = await same(p.assemble());
     expect(r.exit).toBe(Exit.Poweroff);
     expect(r.x[a5]).toBe(30n);
