@@ -155,6 +155,11 @@ const CAUSE_NAMES = [
   'instruction page fault', 'load page fault', 'reserved', 'store page fault',
 ];
 
+/** A trap an exit reports: cause in the low 16 bits, bit 31 = interrupt (other flag bits ignored). */
+const trapName = (v: number) => {
+  const cause = v & 0xffff;
+  return v & 0x8000_0000 ? `interrupt ${cause}` : (CAUSE_NAMES[cause] ?? `exception ${cause}`);
+};
 
 type Listener<T> = (v: T) => void;
 
@@ -207,11 +212,7 @@ export class Machine {
     };
     const devices: [string, VirtioDevice][] = [];
     for (const [i, d] of (opts.drives ?? []).entries()) {
-      let backend: BlockBackend;
-      if (d.backend) backend = d.backend;
-      else if (d.data) backend = new MemoryBackend(bytesOf(d.data), { readOnly: d.readOnly });
-      else throw new ConfigError(`drive ${i}: give data or a backend`);
-      if (d.snapshot) backend = new OverlayBackend(backend);
+      const backend = driveBackend(d, i);
       devices.push(['virtio-blk', new BlockDevice(backend, { readOnly: d.readOnly ?? backend.readOnly })]);
     }
     if (opts.net) {
@@ -392,8 +393,7 @@ export class Machine {
             break;
           case Exit.PvCrash: {
             const v = core.exitValue;
-            const cause = v & 0xffff;
-            const what = v & 0x8000_0000 ? `interrupt ${cause}` : (CAUSE_NAMES[cause] ?? `exception ${cause}`);
+            const what = trapName(v);
             result = this.finish('error', 1, v & 0x4000_0000
               ? `the paravirtual guest faulted at its own trap vector (${what}, pc ${hex(core.pc)}): a double fault, it cannot go on`
               : `the paravirtual guest took a trap (${what}, pc ${hex(core.pc)}) before it registered a trap vector and a shared page with the VMM (is the kernel a paravirtual build?)`);
@@ -409,8 +409,7 @@ export class Machine {
             result = this.finish('reset');
             break;
           case Exit.MTrap: {
-            const v = core.exitValue;
-            const what = v & 0x8000_0000 ? `interrupt ${v & 0xffff}` : (CAUSE_NAMES[v] ?? `exception ${v}`);
+            const what = trapName(core.exitValue);
             result = this.finish('error', 1,
               `the guest took a trap (${what}, mepc ${hex(core.csr(0x341))}, mtval ${hex(core.csr(0x343))}) into M-mode, where no firmware runs (bios 'host')`);
             break;
@@ -536,6 +535,15 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
   return layout;
 }
 
+/** Drive `i`'s backend: given, or its bytes in memory; behind a copy-on-write overlay with snapshot. */
+function driveBackend(d: DriveOptions, i: number): BlockBackend {
+  let backend: BlockBackend;
+  if (d.backend) backend = d.backend;
+  else if (d.data) backend = new MemoryBackend(bytesOf(d.data), { readOnly: d.readOnly });
+  else throw new ConfigError(`drive ${i}: give data or a backend`);
+  return d.snapshot ? new OverlayBackend(backend) : backend;
+}
+
 /** RAM the paravirt VMM keeps for itself above the guest's (its boot page table). */
 const PV_VMM_BYTES = 2n * MiB;
 
@@ -547,11 +555,7 @@ function pvDrive(core: Core, opts: MachineOptions): PvBlock | undefined {
     throw new ConfigError('paravirt: a paravirtual guest has no virtio devices (net, rng, virtio console); its disk is the PV block ring');
   const d = drives[0];
   if (!d) return undefined;
-  let backend: BlockBackend;
-  if (d.backend) backend = d.backend;
-  else if (d.data) backend = new MemoryBackend(bytesOf(d.data), { readOnly: d.readOnly });
-  else throw new ConfigError('drive 0: give data or a backend');
-  if (d.snapshot) backend = new OverlayBackend(backend);
+  const backend = driveBackend(d, 0);
   return new PvBlock(core, backend, d.readOnly ?? backend.readOnly);
 }
 

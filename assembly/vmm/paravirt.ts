@@ -152,6 +152,11 @@ export function pvBufferOk(pa: u64, len: u64): bool {
   return pvActive && inGuest(pa, len) && !overlapsPool(pa, len);
 }
 
+/** A page the guest shares with the VMM (shared page, block ring): aligned, its own, not the pool. */
+function sharedPageOk(pa: u64): bool {
+  return (pa & (PAGE - 1)) == 0 && pvBufferOk(pa, PAGE);
+}
+
 /** The VMM wrote guest RAM [pa, pa+len): decoded instructions there are stale (icache.ts). */
 function written(pa: u64, len: u64): void {
   while (len != 0) {
@@ -432,7 +437,7 @@ function hypercall(pc: u64): u64 {
     case PV_NOP: break;
     case PV_SET_SHARED:
       if (shared != 0) err = ERR_ALREADY_AVAILABLE;
-      else if ((a0 & (PAGE - 1)) != 0 || !pvBufferOk(a0, PAGE)) err = ERR_INVALID_ADDRESS;
+      else if (!sharedPageOk(a0)) err = ERR_INVALID_ADDRESS;
       else shared = a0;
       break;
     case PV_SET_TRAP_VECTOR:
@@ -460,7 +465,7 @@ function hypercall(pc: u64): u64 {
       break;
     case PV_BLK_SETUP:
       if (blkSectors == 0) err = ERR_NOT_SUPPORTED;
-      else if ((a0 & (PAGE - 1)) != 0 || !pvBufferOk(a0, PAGE)) err = ERR_INVALID_ADDRESS;
+      else if (!sharedPageOk(a0)) err = ERR_INVALID_ADDRESS;
       else { blkRing = a0; setX(A1, blkSectors); }
       break;
     case PV_BLK_NOTIFY:
