@@ -29,9 +29,7 @@
 // ns/op a little higher and ± wider than bench:nano's on a busy host. Without the per-run
 // machine counters (traps, exits, hypercalls per op): for those, use bench:nano.
 import Benchmark from 'benchmark';
-import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, MACHINE_TYPES, createMachine } from '../dist/index.js';
+import { BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, MACHINE_TYPES, teachingKernel, runKernelOnce, benchLineOf } from '../dist/index.js';
 
 const USAGE = 'usage: node bench/nano-suite.js [--quick] [--only a,b] [--type native,paravirt] [--json]';
 
@@ -85,72 +83,34 @@ const MIN_SAMPLES = 5;
 /** host seconds one boot may take before it counts as hung */
 const RUN_TIMEOUT = 120;
 
-// ---- the kernels: build/guests/kernel/<file> when newer than the committed prebuilt one (as runBench)
+// ---- the kernels (as runBench picks them: the fresh build when newer than the prebuilt one)
 
-const KERNEL_FILE = { native: 'kernel-native.elf', paravirt: 'kernel-pv.elf' };
-function kernelFor(type) {
-  const file = KERNEL_FILE[type];
-  const built = fileURLToPath(new URL(`../build/guests/kernel/${file}`, import.meta.url));
-  const prebuilt = fileURLToPath(new URL(`../guests/kernel/prebuilt/${file}`, import.meta.url));
-  const mtime = (p) => {
-    try {
-      return statSync(p).mtimeMs;
-    } catch {
-      return undefined;
-    }
-  };
-  const b = mtime(built), p = mtime(prebuilt);
-  const path = b !== undefined && (p === undefined || b > p) ? built : prebuilt;
+const kernels = {};
+for (const t of types) {
   try {
-    return { path, bytes: new Uint8Array(readFileSync(path)) };
+    kernels[t] = await teachingKernel(t);
   } catch (e) {
-    fail(`cannot read the teaching kernel ${path}: ${e.code ?? e.message}`);
+    fail(e.message);
   }
 }
-const kernels = Object.fromEntries(types.map((t) => [t, kernelFor(t)]));
 
-// ---- one boot
+// ---- one boot: runBench's own (runKernelOnce), held to more: no benchmark may fail or be skipped
 
-const WVBENCH = /^wvbench name=(\w+) ops=(\d+) cycles=(\d+) instret=(\d+) time=(\d+)$/;
-
-/** Boot the kernel once with this command line and run it to power-off; the wvbench lines, or throws why not. */
+/** Boot the kernel once with this command line and run it to power-off; the run, or throws why not. */
 async function boot(type, append) {
-  let text = '';
-  const decoder = new TextDecoder();
-  const m = await createMachine({
-    type,
-    memory: '128M',
-    kernel: kernels[type].bytes,
-    append,
-    drives: [{ data: new Uint8Array(64 * 1024).fill(0x5a), readOnly: true }],
-    idle: 'skip',
-    jit: false,
-    onConsole: (b) => (text += decoder.decode(b, { stream: true })),
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    m.stop();
-  }, RUN_TIMEOUT * 1000);
-  const r = await m.run().finally(() => clearTimeout(timer));
-  const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.startsWith('wvbench '));
+  const run = await runKernelOnce(type, kernels[type].bytes, append, { memory: '128M', jit: false, timeoutSeconds: RUN_TIMEOUT });
   const where = `${type}, '${append}'`;
-  if (timedOut) throw new Error(`${where}: no power-off within ${RUN_TIMEOUT} s`);
-  if (r.reason !== 'poweroff') throw new Error(`${where}: the machine stopped (${r.reason}${r.message ? `: ${r.message}` : ''}) instead of powering off`);
-  if (!lines.includes('wvbench done')) throw new Error(`${where}: the kernel powered off without "wvbench done"`);
-  const bad = lines.find((l) => /^wvbench (error|skipped) /.test(l));
+  if (run.failure) throw new Error(`${where}: ${run.failure}`);
+  const bad = run.lines.find((l) => /^wvbench (error|skipped) /.test(l));
   if (bad) throw new Error(`${where}: the guest printed "${bad}"`);
-  if (r.status !== 0) throw new Error(`${where}: the kernel exited with status ${r.status}`);
-  return lines;
+  return run;
 }
 
-/** This benchmark's numbers from a run's lines. */
-function parse(lines, name, where) {
-  for (const line of lines) {
-    const m = WVBENCH.exec(line);
-    if (m && m[1] === name) return { ops: Number(m[2]), cycles: Number(m[3]), instret: Number(m[4]), time: Number(m[5]) };
-  }
-  throw new Error(`${where}: no "wvbench name=${name}" line`);
+/** This benchmark's numbers from a run. */
+function parse(run, name, where) {
+  const line = benchLineOf(run, name);
+  if ('status' in line) throw new Error(`${where}: ${line.reason}`);
+  return line;
 }
 
 // ---- warm-up: V8 tiers up the core and the device models (the first few thousand MMIO exits of
@@ -161,7 +121,7 @@ const progress = (line) => process.stderr.write(`[bench:nano:suite] ${line}\n`);
 try {
   for (const type of types) {
     for (let i = 1; i <= 2; i++) {
-      progress(`${type}: warming up (${i}/2), kernel ${kernels[type].path}`);
+      progress(`${type}: warming up (${i}/2), kernel ${kernels[type].source}`);
       await boot(type, `only=${names.join(',')}`);
     }
   }
@@ -184,8 +144,8 @@ for (const type of types) {
         maxTime: MAX_TIME,
         fn(deferred) {
           boot(type, append)
-            .then((lines) => {
-              const g = parse(lines, name, `${type}, '${append}'`);
+            .then((run) => {
+              const g = parse(run, name, `${type}, '${append}'`);
               if (!test.guest) test.guest = g; // the first call's line; every later call must agree
               else if (g.ops !== test.guest.ops) throw new Error(`${type}, '${append}': ops=${g.ops}, the first run had ops=${test.guest.ops}`);
               deferred.resolve();
@@ -249,7 +209,7 @@ if (opts.json) {
   console.log(JSON.stringify({
     node: process.version,
     benchmarkjs: Benchmark.version,
-    kernels: Object.fromEntries(types.map((t) => [t, kernels[t].path])),
+    kernels: Object.fromEntries(types.map((t) => [t, kernels[t].source])),
     types,
     benchmarks: names,
     iters,
@@ -273,7 +233,7 @@ if (opts.json) {
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  console.log(`\nnanobenchmarks as a benchmark.js suite, ${types.join(' and ')}${opts.quick ? ' (--quick)' : ''}; kernels: ${types.map((t) => `${t} ${kernels[t].path}`).join(', ')}\n`);
+  console.log(`\nnanobenchmarks as a benchmark.js suite, ${types.join(' and ')}${opts.quick ? ' (--quick)' : ''}; kernels: ${types.map((t) => `${t} ${kernels[t].source}`).join(', ')}\n`);
   console.log([line(head), ...rows.map(line)].join('\n'));
   console.log([
     '',

@@ -153,7 +153,8 @@ export interface BenchReport {
   results: BenchResult[];
 }
 
-interface Run {
+/** One boot of the teaching kernel (runKernelOnce): host time, counters, the guest's wvbench lines, and what went wrong. */
+export interface KernelRun {
   ms: number;
   stats: MachineStats;
   lines: string[];
@@ -226,13 +227,30 @@ export function checkBenchTypes(types: readonly string[]): MachineType[] {
 export function checkBenchNames(names: readonly string[]): BenchmarkName[] {
   if (names.length === 0) throw new ConfigError('no benchmark given');
   for (const n of names)
-    if (!(n in BENCHMARKS)) throw new ConfigError(`unknown benchmark '${n}' (one of: ${BENCHMARK_NAMES.join(', ')})`);
+    if (!(BENCHMARK_NAMES as string[]).includes(n)) throw new ConfigError(`unknown benchmark '${n}' (one of: ${BENCHMARK_NAMES.join(', ')})`);
   // in the kernel's order
   return BENCHMARK_NAMES.filter((n) => names.includes(n));
 }
 
-/** Boot the kernel once with this command line and run it to power-off, timing run(). */
-async function runOnce(type: MachineType, kernel: Uint8Array, append: string, o: Required<Pick<BenchOptions, 'memory' | 'jit' | 'timeoutSeconds'>>): Promise<Run> {
+/**
+ * The teaching kernel a machine type boots: `given` (a path or the image), else its build
+ * (KERNEL_BUILD) from build/guests/kernel when newer than the committed prebuilt one.
+ */
+export async function teachingKernel(type: MachineType, given?: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
+  if (given instanceof Uint8Array) return { bytes: given, source: '(bytes)' };
+  if (typeof given === 'string') return readKernel(given);
+  const file = KERNEL_BUILD[type];
+  if (!file) throw new ConfigError(`machine type '${type}' runs no build of the teaching kernel`);
+  return defaultKernel(file);
+}
+
+/**
+ * Boot the kernel once with this command line (iters=, only=) as runBench does (a 64 KiB
+ * read-only disk, idle skipped) and run it to power-off, timing run(). `failure` says why a
+ * run is unusable: no power-off (within timeoutSeconds), no "wvbench done", a bad exit status.
+ */
+export async function runKernelOnce(type: MachineType, kernel: Uint8Array, append: string,
+  o: Required<Pick<BenchOptions, 'memory' | 'jit' | 'timeoutSeconds'>> = { memory: '128M', jit: false, timeoutSeconds: 300 }): Promise<KernelRun> {
   let text = '';
   const decoder = new TextDecoder();
   const m = await createMachine({
@@ -263,7 +281,7 @@ async function runOnce(type: MachineType, kernel: Uint8Array, append: string, o:
   return { ms, stats: r.stats, lines, failure };
 }
 
-interface Parsed {
+export interface BenchLine {
   ops: number;
   cycles: number;
   instret: number;
@@ -271,7 +289,7 @@ interface Parsed {
 }
 
 /** This benchmark's line of a run: its numbers, or why there are none. */
-function parseRun(run: Run, name: string): Parsed | { status: 'skipped' | 'error'; reason: string } {
+export function benchLineOf(run: KernelRun, name: string): BenchLine | { status: 'skipped' | 'error'; reason: string } {
   if (run.failure) return { status: 'error', reason: run.failure };
   for (const line of run.lines) {
     const m = WVBENCH.exec(line);
@@ -318,11 +336,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   if (!(o.timeoutSeconds > 0)) throw new ConfigError(`timeoutSeconds must be positive, not ${o.timeoutSeconds}`);
   const progress = opts.onProgress ?? (() => {});
   const kernels = new Map<MachineType, { bytes: Uint8Array; source: string }>();
-  for (const type of types) {
-    const given = type === 'paravirt' ? opts.pvKernel : opts.kernel;
-    kernels.set(type, given instanceof Uint8Array ? { bytes: given, source: '(bytes)' }
-      : typeof given === 'string' ? await readKernel(given) : await defaultKernel(KERNEL_BUILD[type]!));
-  }
+  for (const type of types) kernels.set(type, await teachingKernel(type, type === 'paravirt' ? opts.pvKernel : opts.kernel));
   const started = performance.now();
 
   // warm up: the core module's code tiered up by V8, and V8's code for the run loop and the
@@ -336,7 +350,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     for (let i = 1; i <= 2; i++) {
       progress(`${type}: warming up (${i}/2), ${names.length} benchmark${names.length > 1 ? 's' : ''} (kernel ${kernel.source})`);
       // (about a second of work: an image that is not the teaching kernel is found out sooner)
-      const w = await runOnce(type, kernel.bytes, `${warm}only=${names.join(',')}`, { ...o, timeoutSeconds: Math.min(o.timeoutSeconds, WARM_UP_TIMEOUT) });
+      const w = await runKernelOnce(type, kernel.bytes, `${warm}only=${names.join(',')}`, { ...o, timeoutSeconds: Math.min(o.timeoutSeconds, WARM_UP_TIMEOUT) });
       if (w.failure) throw new ConfigError(`${type}: the teaching kernel does not run: ${w.failure}`);
     }
   }
@@ -347,16 +361,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     for (const name of names) {
       const n = iters[name];
       const append = (iters: number) => `iters=${iters} only=${name}`;
-      const short: Run[] = [];
-      const long: Run[] = [];
+      const short: KernelRun[] = [];
+      const long: KernelRun[] = [];
       let result: BenchResult | undefined;
       for (let rep = 0; rep < repeats && !result; rep++) {
         if (rep === 0) progress(`${type} ${name}: ${repeats} runs each of ${n} and ${2 * n} iterations…`);
         // alternate the two lengths, so that drift of the host affects both alike
         for (const [iters, list] of [[n, short], [2 * n, long]] as const) {
-          const r = await runOnce(type, kernel.bytes, append(iters), o);
+          const r = await runKernelOnce(type, kernel.bytes, append(iters), o);
           list.push(r);
-          const p = parseRun(r, name);
+          const p = benchLineOf(r, name);
           if ('status' in p) {
             result = emptyResult(name, type, p.status, p.reason);
             break;
@@ -391,19 +405,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
 }
 
 /** The per-operation numbers from the N and 2N runs. */
-function measure(type: string, name: string, n: number, short: Run[], long: Run[]): BenchResult {
-  const ps = parseRun(short[0], name) as Parsed;
-  const pl = parseRun(long[0], name) as Parsed;
+function measure(type: string, name: string, n: number, short: KernelRun[], long: KernelRun[]): BenchResult {
+  const ps = benchLineOf(short[0], name) as BenchLine;
+  const pl = benchLineOf(long[0], name) as BenchLine;
   const ops = pl.ops - ps.ops;
   if (ops <= 0) return emptyResult(name, type, 'error', `the ${2 * n}-iteration run did not do more operations (${pl.ops}) than the ${n}-iteration one (${ps.ops})`);
-  const sorted = (rs: Run[]) => rs.map((r) => r.ms).sort((a, b) => a - b);
+  const sorted = (rs: KernelRun[]) => rs.map((r) => r.ms).sort((a, b) => a - b);
   const [msShort, msShort2 = NaN] = sorted(short);
   const [msLong, msLong2 = NaN] = sorted(long);
   const s = short[0].stats;
   const l = long[0].stats;
   const per = (k: 'traps' | 'interrupts' | 'mmioExits' | 'sbiCalls' | 'instret' | 'tlbMisses' | 'pageWalks' | 'tlbFlushes' |
     'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults') => Number(l[k] - s[k]) / ops;
-  const sample = (p: Parsed, rs: Run[], iters: number, ms: number): BenchSample =>
+  const sample = (p: BenchLine, rs: KernelRun[], iters: number, ms: number): BenchSample =>
     ({ iters, ...p, ms, allMs: rs.map((r) => r.ms), jitCompileMs: rs.map((r) => r.stats.jit?.compileMs ?? 0) });
   return {
     benchmark: name,

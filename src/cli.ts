@@ -12,7 +12,9 @@ import {
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
 import { BoardConfigError } from './platform/devicetree.js';
-import { runBench, formatBenchTable, benchHtml, BENCHMARK_NAMES, BENCH_TYPES, type BenchReport } from './bench.js';
+import {
+  runBench, formatBenchTable, benchHtml, checkBenchTypes, checkBenchNames, BENCHMARK_NAMES, BENCH_TYPES, type BenchReport,
+} from './bench.js';
 
 const PRIV_NAMES = ['U', 'S', '?', 'M'];
 const TYPES = Object.keys(MACHINE_TYPES);
@@ -339,12 +341,14 @@ function parseBench(argv: string[]): BenchArgs {
       default: throw bad(`unknown option '${flag}' (wasmvisor bench --help)`);
     }
   }
-  for (const t of a.types) {
-    if (!TYPES.includes(t)) throw bad(`unknown machine type '${t}' (one of: ${TYPES.join(', ')})`);
-    if (!(BENCH_TYPES as readonly string[]).includes(t)) throw bad(`machine type '${t}' is not implemented yet; ${BENCH_TYPES.map((k) => `'${k}'`).join(' and ')} run today`);
+  // the API's own checks, reported as usage errors
+  try {
+    checkBenchTypes(a.types);
+    if (a.only) checkBenchNames(a.only);
+  } catch (e) {
+    if (e instanceof ConfigError) throw bad(e.message);
+    throw e;
   }
-  for (const b of a.only ?? [])
-    if (!(BENCHMARK_NAMES as string[]).includes(b)) throw bad(`unknown benchmark '${b}' (one of: ${BENCHMARK_NAMES.join(', ')})`);
   return a;
 }
 

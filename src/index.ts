@@ -17,4 +17,4 @@ export {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend, UrlBackend,
   type BlockBackend, type GuestMemory,
 } from './devices/virtio/index.js';
-export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';
+export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, teachingKernel, runKernelOnce, benchLineOf, type KernelRun, type BenchLine, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';

@@ -95,6 +95,7 @@ describe('runBench', () => {
     [{ types: ['paravirt'], pvKernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
     [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
     [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
+    [{ only: ['toString'] }, /unknown benchmark 'toString'/], // a name on every object's prototype
     [{ iters: 0 }, /iterations must be a whole number/],
     [{ iters: 1.5 }, /iterations must be a whole number/],
     [{ kernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
@@ -144,6 +145,7 @@ describe('wasmvisor bench', () => {
     [['--iters', '0'], /^wasmvisor: bench: --iters takes a whole number/],
     [['--iters'], /^wasmvisor: bench: --iters needs a value$/],
     [['--only', 'null_syscall,nope'], /^wasmvisor: bench: unknown benchmark 'nope'/],
+    [['--only', 'constructor'], /^wasmvisor: bench: unknown benchmark 'constructor'/],
     [['--jit', 'maybe'], /^wasmvisor: bench: --jit takes on or off/],
     [['--frobnicate'], /^wasmvisor: bench: unknown option '--frobnicate'/],
   ])('rejects %j with one line and a non-zero exit', (args, msg) => {
