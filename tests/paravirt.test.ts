@@ -7,6 +7,7 @@ import { Core, Exit } from '../src/core.js';
 import { Program, R, RAM } from './helpers/program.js';
 import { createMachine, ConfigError } from '../src/index.js';
 import { LoadError } from '../src/loader/elf.js';
+import { makeElf } from './helpers/elf.js';
 
 const MiB = 1n << 20n;
 const GUEST = 4n * MiB; // the guest's RAM
@@ -379,6 +380,15 @@ describe('the paravirt machine and the teaching kernel\'s paravirtual build', ()
     const { r } = await boot('paravirt', native, '');
     expect(r.reason).toBe('error');
     expect(r.message).toMatch(/paravirtual guest took a trap \(illegal instruction.*is the kernel a paravirtual build/);
+  });
+
+  it('reports a double fault of the guest kernel (a fault at its own trap vector) in one line', async () => {
+    const g = new Guest().hc(FN.SET_SHARED, SHARED).hc(FN.SET_TRAP_VECTOR, 0x4000_0000n); // nothing mapped there
+    g.p.i('ebreak');
+    const m = await createMachine({ type: 'paravirt', memory: '4M', kernel: makeElf(g.end().p.assemble()), jit: false });
+    const r = await m.run();
+    expect(r.reason).toBe('error');
+    expect(r.message).toBe('the paravirtual guest faulted at its own trap vector (instruction page fault, pc 0x40000000): a double fault, it cannot go on');
   });
 
   it('the paravirtual kernel on the native machine says what it needs and powers off', async () => {
