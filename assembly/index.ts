@@ -5,8 +5,8 @@ import {
   ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END, SCRATCH_SLOT,
   HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW,
 } from './memmap';
-import { setPriv, PRV_M, trapPending } from './hart/state';
-import { initCsrs, csrPeek, misa } from './hart/csr';
+import { setPriv, setVirt, PRV_M, trapPending } from './hart/state';
+import { initCsrs, csrPeek, misa, setHExt } from './hart/csr';
 import { setRamSize, ramSize } from './mmu/ram';
 import { tlbFlushAll, updateViews, tlbHits, tlbMisses, tlbFlushes } from './mmu/tlb';
 import { icacheFlush, invalidateCodeRange as invalidate, icacheMisses, icacheFlushes } from './hart/icache';
@@ -18,7 +18,7 @@ import { resetClint, setInsnsPerTick, mtime as clintMtime } from './devices/clin
 import { resetUart } from './devices/uart';
 import { ringReset } from './devices/ring';
 import { trapsTaken, interruptsTaken } from './hart/trap';
-import { pageWalks, walkRefs } from './mmu/walk';
+import { pageWalks, walkRefs, walks2d, walkRefs2d } from './mmu/walk';
 import { mmioReads, mmioWrites } from './devices/bus';
 import { exitValue as exitVal } from './exit';
 import { resetPlic, plicSetLevel, plicClaims, PLIC_SOURCES } from './devices/plic';
@@ -32,7 +32,7 @@ import * as ST from './stats';
 import { jitPagesDropped, jitRetired, jitCalls, setJit as setJitMode } from './hart/jit';
 
 export {
-  HART_BASE, X_BASE, F_BASE, PC_ADDR, PRIV_ADDR, CSR_BASE, STATS_BASE, STATS_SIZE,
+  HART_BASE, X_BASE, F_BASE, PC_ADDR, PRIV_ADDR, VIRT_ADDR, CSR_BASE, STATS_BASE, STATS_SIZE,
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
@@ -43,7 +43,8 @@ export {
   STAT_INSTRET, STAT_TRAPS, STAT_INTERRUPTS, STAT_TLB_HITS, STAT_TLB_MISSES, STAT_PAGE_WALKS,
   STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
   STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS,
-  STAT_PV_HYPERCALLS, STAT_PV_REFLECTED, STAT_PV_PRIV_FAULTS, STAT_PV_REFUSED, STAT_PV_MMU_OPS, STAT_PV_HOST_EXITS, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_PV_HYPERCALLS, STAT_PV_REFLECTED, STAT_PV_PRIV_FAULTS, STAT_PV_REFUSED, STAT_PV_MMU_OPS, STAT_PV_HOST_EXITS,
+  STAT_WALKS_2D, STAT_WALK_REFS_2D, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
 export { run, runSteps } from './hart/execute';
 
@@ -90,6 +91,7 @@ export function reset(pc: u64): void {
   ringReset(UART_RX_RING);
   initCsrs(0);
   setPriv(PRV_M);
+  setVirt(false);
   store<u64>(PC_ADDR, pc);
   fflagsSet(0);
   setFrm(0);
@@ -118,6 +120,8 @@ export function flushStats(): void {
   ST.statSet(ST.STAT_TLB_MISSES, tlbMisses);
   ST.statSet(ST.STAT_PAGE_WALKS, pageWalks);
   ST.statSet(ST.STAT_WALK_REFS, walkRefs);
+  ST.statSet(ST.STAT_WALKS_2D, walks2d);
+  ST.statSet(ST.STAT_WALK_REFS_2D, walkRefs2d);
   ST.statSet(ST.STAT_ICACHE_MISSES, icacheMisses);
   ST.statSet(ST.STAT_ICACHE_FLUSHES, icacheFlushes);
   ST.statSet(ST.STAT_MMIO_READS, mmioReads);
@@ -161,6 +165,11 @@ export function decodeOp(insn: u32): u32 {
 
 export function getMisa(): u64 {
   return misa;
+}
+
+/** Give the hart the H extension or not (-cpu rv64,h=on|off); takes effect at the next reset. */
+export function setHypervisorExtension(on: bool): void {
+  setHExt(on);
 }
 
 /** Drive PLIC input `src` (1..95) from a host device (virtio-mmio slots use 1..8). */

@@ -25,6 +25,8 @@ export const X_SINK: u32 = 32;
 export const F_BASE: u32 = HART_BASE + 0x200;
 export const PC_ADDR: u32 = HART_BASE + 0x400;
 export const PRIV_ADDR: u32 = HART_BASE + 0x408;
+/** The H extension's virtualization mode V (u32: 0 or 1). */
+export const VIRT_ADDR: u32 = HART_BASE + 0x40c;
 /** A slot for instructions that are decoded but not cached (page-crossing, partial PMP). */
 export const SCRATCH_SLOT: u32 = HART_BASE + 0x800;
 /** Raw bits of the last instruction run() executed or trapped on (0: it trapped on fetch). */

@@ -38,6 +38,11 @@ export const STAT_PV_REFUSED: u32 = 22;
 export const STAT_PV_MMU_OPS: u32 = 23;
 /** Hypercalls that exit to the host (PV_BLK_NOTIFY: the block backend is the host's). */
 export const STAT_PV_HOST_EXITS: u32 = 24;
+// The H extension (mmu/walk.ts)
+/** Translations with V=1: a VS-stage walk over G-stage walks (2-D walks). */
+export const STAT_WALKS_2D: u32 = 25;
+/** PTE reads and writes of those walks, both stages (at most 15 for Sv39 over Sv39x4). */
+export const STAT_WALK_REFS_2D: u32 = 26;
 /** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */

@@ -25,6 +25,7 @@ export interface CoreExports {
   ticksToNextTimer(): bigint;
   advanceTime(ticks: bigint): void;
   setIdleSkip(on: number): void;
+  setHypervisorExtension(on: number): void;
   [name: string]: unknown;
 }
 
@@ -61,6 +62,8 @@ export const STAT_NAMES = [
   'sbiCalls', 'mmioExits', 'plicClaims', 'jitPagesDropped', 'jitRetired', 'jitCalls',
   // the paravirt VMM (assembly/vmm/paravirt.ts)
   'pvHypercalls', 'pvReflected', 'pvPrivFaults', 'pvRefused', 'pvMmuOps', 'pvHostExits',
+  // the H extension: two-stage (2-D) walks and their PTE references
+  'walks2d', 'walkRefs2d',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
@@ -178,6 +181,11 @@ export class Core {
     this.ex.reset(pc);
   }
 
+  /** Give the hart the H extension (-cpu rv64,h=on, the default) or not; applies at the next reset(). */
+  setHypervisorExtension(on: boolean): void {
+    this.ex.setHypervisorExtension(on ? 1 : 0);
+  }
+
   run(budget: number | bigint): Exit {
     let left = BigInt(budget);
     for (;;) {
@@ -209,6 +217,10 @@ export class Core {
   }
   get priv(): number {
     return new Uint32Array(this.buffer, this.constant('PRIV_ADDR'), 1)[0];
+  }
+  /** The H extension's virtualization mode V (with priv: VS = V and S, VU = V and U). */
+  get virt(): boolean {
+    return new Uint32Array(this.buffer, this.constant('VIRT_ADDR'), 1)[0] !== 0;
   }
   x(i: number): bigint {
     return this.u64(this.constant('X_BASE') + i * 8)[0];

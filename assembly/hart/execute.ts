@@ -8,20 +8,27 @@ import {
   EXIT_BUDGET, EXIT_WFI, LAST_INSN_ADDR,
 } from '../memmap';
 import {
-  getX, setX, priv, raise, trapPending, trapCause, trapTval, PRV_M, PRV_S, PRV_U,
+  getX, setX, priv, virt, raise, trapPending, trapCause, trapTval, trapTinst, setTrapTinst, PRV_M, PRV_S, PRV_U,
   csrRaw, ACCESS_READ, ACCESS_WRITE, MSTATUS_TW, MSTATUS_TSR, MSTATUS_TVM,
-  CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_USER_ECALL, CAUSE_MISALIGNED_STORE,
+  HSTATUS_VTSR, HSTATUS_VTW, HSTATUS_VTVM, HSTATUS_HU, HSTATUS_SPVP,
+  CAUSE_ILLEGAL_INSTRUCTION, CAUSE_BREAKPOINT, CAUSE_USER_ECALL, CAUSE_VS_ECALL, CAUSE_MISALIGNED_STORE,
+  CAUSE_VIRTUAL_INSTRUCTION, CAUSE_LOAD_GUEST_PAGE_FAULT, CAUSE_STORE_GUEST_PAGE_FAULT,
 } from './state';
-import { CSR_MSTATUS } from './opcodes.gen';
+import { CSR_MSTATUS, CSR_HSTATUS } from './opcodes.gen';
 import { instret, stopAt, requestStop } from './counters';
-import { csrAccess, csrOk } from './csr';
-import { trapEnter, pendingInterrupt, wfiWake, updateTimerIrqs, insnsToNextTimer, ticksToNextTimer, doMret, doSret } from './trap';
-import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
+import { csrAccess, csrFault, hExt } from './csr';
+import {
+  trapEnter, pendingInterrupt, wfiWake, updateTimerIrqs, insnsToNextTimer, ticksToNextTimer, doMret, doSret,
+  setHlvActive,
+} from './trap';
+import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage, tlbFlushVirt } from '../mmu/tlb';
+import { setReadNeedsExec } from '../mmu/walk';
+import { transformedInsn } from './tinst';
 import { fetchSlow, decodeAt } from './fetch';
 import { OP_ILLEGAL_SLOT, OP_JIT } from './decode';
 import { jitEnabled, jitCountLeader, jitBlockOf, jitOriginal, countJitCall } from './jit';
 import {
-  read, write, atomicHost, lastAtomicPa,
+  read, write, atomicHost, lastAtomicPa, hyperRead, hyperWrite,
 } from '../mmu/memory';
 import { invalidateCode } from './icache';
 import { execFloat } from './fpu';
@@ -159,6 +166,10 @@ export function setIdleSkip(on: bool): void {
 
 @inline function illegal(slot: u32): void {
   raise(CAUSE_ILLEGAL_INSTRUCTION, <u64>load<u32>(slot, SLOT_RAW));
+}
+/** The virtual-instruction exception (H chapter): V=1 tried what HS-mode could do. */
+@inline function virtualInsn(slot: u32): void {
+  raise(CAUSE_VIRTUAL_INSTRUCTION, <u64>load<u32>(slot, SLOT_RAW));
 }
 
 export function resetExecution(): void {
@@ -302,9 +313,9 @@ export function run(budget: u64): u32 {
         case O.OP_FENCE: break; // one hart, memory accesses in program order
         case O.OP_FENCE_I: break; // stores already invalidate the decoded instructions they overlap
         case O.OP_ECALL:
-          // with no firmware, the host answers S-mode's SBI calls (sbi.ts)
-          if (priv == PRV_S && sbiHost) sbiCall();
-          else raise(CAUSE_USER_ECALL + priv, 0);
+          // with no firmware, the host answers (H)S-mode's SBI calls (sbi.ts)
+          if (priv == PRV_S && !virt && sbiHost) sbiCall();
+          else raise(virt && priv == PRV_S ? CAUSE_VS_ECALL : CAUSE_USER_ECALL + priv, 0);
           break;
         // EBREAK is not a hardware breakpoint: mtval is zero (privileged spec 3.1.16)
         case O.OP_EBREAK: raise(CAUSE_BREAKPOINT, 0); break;
@@ -322,25 +333,51 @@ export function run(budget: u64): u32 {
           resValid = false;
           requestStop();
           break;
+        // with V=1 (H chapter, "Virtual Instruction Exception"): in VU-mode, and in VS-mode
+        // when hstatus VTSR/VTW/VTVM say so, these raise a virtual-instruction exception
         case O.OP_SRET:
-          if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TSR) != 0)) { illegal(slot); break; }
+          if (virt) {
+            if (priv == PRV_U || (csrRaw(CSR_HSTATUS) & HSTATUS_VTSR) != 0) { virtualInsn(slot); break; }
+          } else if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TSR) != 0)) { illegal(slot); break; }
           npc = doSret();
           resValid = false;
           requestStop();
           break;
         case O.OP_WFI:
-          // U-mode WFI is illegal when S-mode exists; S-mode WFI with TW=1 traps (3.1.6.5)
-          if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TW) != 0)) { illegal(slot); break; }
+          // U-mode WFI is illegal when S-mode exists; below M, WFI with TW=1 traps (3.1.6.5)
+          if (priv != PRV_M && (csrRaw(CSR_MSTATUS) & MSTATUS_TW) != 0) { illegal(slot); break; }
+          if (virt) {
+            if (priv == PRV_U || (csrRaw(CSR_HSTATUS) & HSTATUS_VTW) != 0) { virtualInsn(slot); break; }
+          } else if (priv == PRV_U) { illegal(slot); break; }
           wfiWaiting = true;
           requestStop();
           break;
         case O.OP_SFENCE_VMA: {
-          if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TVM) != 0)) { illegal(slot); break; }
+          if (virt) {
+            if (priv == PRV_U || (csrRaw(CSR_HSTATUS) & HSTATUS_VTVM) != 0) { virtualInsn(slot); break; }
+          } else if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TVM) != 0)) { illegal(slot); break; }
+          // with V=1 this is the guest's fence: the TLB holds only V=1 translations then
           const r1 = load<u8>(slot, SLOT_RS1);
           if (r1 == 0) tlbFlushAll();
           else tlbFlushPage(getX(r1));
           break;
         }
+
+        // ---- H (H chapter, "Hypervisor Instructions")
+        case O.OP_HFENCE_VVMA: case O.OP_HFENCE_GVMA:
+          if (!hExt) { illegal(slot); break; }
+          if (virt) { virtualInsn(slot); break; }
+          if (priv == PRV_U || (op == O.OP_HFENCE_GVMA && priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TVM) != 0)) {
+            illegal(slot);
+            break;
+          }
+          tlbFlushVirt(); // every V=1 translation, whatever the address, ASID or VMID
+          break;
+        case O.OP_HLV_B: case O.OP_HLV_BU: case O.OP_HLV_H: case O.OP_HLV_HU: case O.OP_HLVX_HU:
+        case O.OP_HLV_W: case O.OP_HLV_WU: case O.OP_HLVX_WU: case O.OP_HLV_D:
+        case O.OP_HSV_B: case O.OP_HSV_H: case O.OP_HSV_W: case O.OP_HSV_D:
+          execHyperAccess(op, slot);
+          break;
 
         // ---- M
         case O.OP_MUL: setX(rd(slot), getX(rs1(slot)) * getX(rs2(slot))); break;
@@ -400,7 +437,7 @@ function execCsr(op: u32, slot: u32): void {
   const d = rd(slot);
   const writes = f3 == 1 || r1 != 0;
   const old = csrAccess(<u32>imm(slot) & 0xfff, f3, operand, d != X_SINK, writes);
-  if (!csrOk) { illegal(slot); return; }
+  if (csrFault != 0) { raise(csrFault, <u64>load<u32>(slot, SLOT_RAW)); return; }
   setX(d, old);
   if (writes) requestStop(); // a CSR write may enable an interrupt or change translation
 }
@@ -417,11 +454,51 @@ function execAtomic(op: u32, slot: u32): void {
   if (!trapPending) setX(d, v);
 }
 
+/**
+ * H: HLV, HLVX and HSV, from HS-mode (or U-mode with hstatus.HU): a load or store translated
+ * as VS/VU-mode would (hstatus.SPVP), two stages, whatever V and MPRV say now.
+ */
+function execHyperAccess(op: u32, slot: u32): void {
+  const hs = csrRaw(CSR_HSTATUS);
+  if (!hExt) { illegal(slot); return; }
+  if (virt) { virtualInsn(slot); return; }
+  if (priv == PRV_U && (hs & HSTATUS_HU) == 0) { illegal(slot); return; }
+  const p = (hs & HSTATUS_SPVP) != 0 ? PRV_S : PRV_U;
+  const a = getX(rs1(slot));
+  setHlvActive(true); // its faults report a guest virtual address (GVA)
+  if (op >= O.OP_HSV_B) {
+    const v = getX(rs2(slot));
+    const size: u32 = op == O.OP_HSV_B ? 1 : op == O.OP_HSV_H ? 2 : op == O.OP_HSV_W ? 4 : 8;
+    hyperWrite(a, size, p, v);
+  } else {
+    const hlvx = op == O.OP_HLVX_HU || op == O.OP_HLVX_WU;
+    setReadNeedsExec(hlvx);
+    let v: u64;
+    switch (op) {
+      case O.OP_HLV_B: v = <u64><i64><i8>hyperRead(a, 1, p); break;
+      case O.OP_HLV_BU: v = hyperRead(a, 1, p); break;
+      case O.OP_HLV_H: v = <u64><i64><i16>hyperRead(a, 2, p); break;
+      case O.OP_HLV_HU: case O.OP_HLVX_HU: v = hyperRead(a, 2, p); break;
+      case O.OP_HLV_W: v = sext32(hyperRead(a, 4, p)); break;
+      case O.OP_HLV_WU: case O.OP_HLVX_WU: v = hyperRead(a, 4, p); break;
+      default: v = hyperRead(a, 8, p); break; // hlv.d
+    }
+    setReadNeedsExec(false);
+    if (!trapPending) setX(rd(slot), v);
+  }
+  if (!trapPending) setHlvActive(false); // else trapEnter reads, then clears it
+}
+
 /** Take the exception raised by the instruction at pc; returns the handler's pc. */
 function takeTrap(pc: u64): u64 {
   trapPending = false;
   requestStop();
-  return trapEnter(pc, <u32>trapCause, trapTval, false);
+  // a guest-page fault of an explicit load or store reports its transformed instruction
+  const cause = <u32>trapCause;
+  if ((cause == CAUSE_LOAD_GUEST_PAGE_FAULT || cause == CAUSE_STORE_GUEST_PAGE_FAULT) && trapTinst == 0) {
+    setTrapTinst(transformedInsn(pc, trapTval));
+  }
+  return trapEnter(pc, cause, trapTval, false);
 }
 
 @inline function rd(slot: u32): u32 {

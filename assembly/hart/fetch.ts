@@ -1,7 +1,7 @@
 // Instruction fetch: from a pc to the decoded slot to execute. The run loop handles the
 // common case inline (pc in the page it fetched from last); these are the other cases.
 import { SCRATCH_SLOT, RAM_BASE, RAM_PHYS } from '../memmap';
-import { raise, priv, trapPending, ACCESS_EXEC, CAUSE_FETCH_ACCESS } from './state';
+import { raise, priv, virt, trapPending, ACCESS_EXEC, CAUSE_FETCH_ACCESS } from './state';
 import { translate, isRam, ramHost } from '../mmu/walk';
 import { pmpCheck, pmpPageUniform } from '../mmu/pmp';
 import {
@@ -12,7 +12,7 @@ import { decodeInto } from './decode';
 
 /** Translate and check a fetch of `size` bytes at `va`; returns the physical address. */
 function fetchPa(va: u64, size: u32): u64 {
-  const pa = translate(va, ACCESS_EXEC, priv);
+  const pa = translate(va, ACCESS_EXEC, priv, virt);
   if (trapPending) return 0;
   if (!isRam(pa) || !pmpCheck(pa, size, ACCESS_EXEC, priv)) {
     raise(CAUSE_FETCH_ACCESS, va);

@@ -6,7 +6,7 @@ import { SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_RM, SLOT_IMM, SLOT_RAW } fr
 import { getX, setX, getF, setF, csrRaw, raise, trapPending, MSTATUS_FS, CAUSE_ILLEGAL_INSTRUCTION } from './state';
 import { CSR_MSTATUS } from './opcodes.gen';
 import { frm, fflags } from './fpstate';
-import { markFsDirty } from './csr';
+import { markFsDirty, fpOff } from './csr';
 import { read, write } from '../mmu/memory';
 import * as S from './softfloat';
 
@@ -46,8 +46,9 @@ function usesRm(op: u32): bool {
 
 /** Execute an F or D instruction (op ids from the F/D rows of the encoding table). */
 export function execFloat(op: u32, slot: u32): void {
-  // with mstatus.FS = Off every F/D instruction is illegal (3.1.6.6)
-  if ((csrRaw(CSR_MSTATUS) & MSTATUS_FS) == 0 || op < O.OP_FLW || op > O.OP_FMV_D_X) {
+  // with mstatus.FS = Off (or, with V=1, vsstatus.FS = Off) every F/D instruction is illegal
+  // (3.1.6.6; H chapter, vsstatus)
+  if (fpOff() || op < O.OP_FLW || op > O.OP_FMV_D_X) {
     illegal(slot);
     return;
   }

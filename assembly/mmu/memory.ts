@@ -4,7 +4,7 @@
 import {
   raise, ACCESS_READ, ACCESS_WRITE, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, trapPending,
 } from '../hart/state';
-import { tlbRead, tlbWrite, tlbSlot, tlbTag, tlbInsert, dataPriv, countTlbHit, countTlbMiss } from './tlb';
+import { tlbRead, tlbWrite, tlbSlot, tlbTag, tlbInsert, dataPriv, dataVirt, countTlbHit, countTlbMiss } from './tlb';
 import { translate, isRam, ramHost, accessFaultCause } from './walk';
 import { pmpCheck, pmpPageUniform } from './pmp';
 import { busRead, busWrite, busOk } from '../devices/bus';
@@ -48,19 +48,25 @@ import { invalidateCode, pageHasCode } from '../hart/icache';
   else store<u8>(h, <u8>v);
 }
 
+/** An HLV/HSV is executing (>= 0): the privilege it translates with, as V=1; else -1. */
+let hyperPriv: i32 = -1;
+
 /**
  * Translate and check one access that stays within a page. Returns the physical address
  * (trapPending on a fault) and fills the TLB where the page allows it.
  */
 function resolve(va: u64, size: u32, access: u32): u64 {
   countTlbMiss();
-  const pa = translate(va, access, dataPriv);
+  const hyper = hyperPriv >= 0;
+  const p = hyper ? <u32>hyperPriv : dataPriv;
+  const pa = translate(va, access, p, hyper || dataVirt);
   if (trapPending) return 0;
-  if (!pmpCheck(pa, size, access, dataPriv)) {
+  if (!pmpCheck(pa, size, access, p)) {
     raise(accessFaultCause(access), va);
     return 0;
   }
-  if (isRam(pa)) {
+  // HLV/HSV translations belong to no view: they never enter the TLB
+  if (isRam(pa) && !hyper) {
     const page = pa & ~<u64>0xfff;
     if (isRam(page + 4095) && pmpPageUniform(page)) {
       // a page holding decoded code never enters the write TLB: its stores must invalidate
@@ -118,6 +124,22 @@ export function writeSlow(va: u64, size: u32, v: u64): void {
     writeOne(pa, va + i, 1, (v >> (<u64>i << 3)) & 0xff);
     if (trapPending) return;
   }
+}
+
+/**
+ * HLV, HLVX and HSV (H chapter, "Hypervisor Virtual-Machine Load and Store Instructions"):
+ * an access translated as if V=1 at privilege `p` (hstatus.SPVP), from HS or U-mode.
+ */
+export function hyperRead(va: u64, size: u32, p: u32): u64 {
+  hyperPriv = <i32>p;
+  const v = readSlow(va, size);
+  hyperPriv = -1;
+  return v;
+}
+export function hyperWrite(va: u64, size: u32, p: u32, v: u64): void {
+  hyperPriv = <i32>p;
+  writeSlow(va, size, v);
+  hyperPriv = -1;
 }
 
 /**

@@ -10,9 +10,15 @@
 //   view 0: M-mode (no translation)   view 1: S, SUM=0   view 2: S, SUM=1   view 3: U
 // A change of satp, MXR or PMP, or any SFENCE.VMA, empties every view (the spec lets an
 // implementation over-flush: privileged spec 4.2.1).
+// With the H extension, views 1-3 hold the translations of one regime at a time: V=0 (HS/U,
+// satp) or V=1 (VS/VU, vsatp over hgatp; SUM from vsstatus). Changing regime empties them, so
+// entries need no V or VMID tag, and vsatp/hgatp writes or HFENCEs only flush when the TLB
+// holds V=1 translations.
 import { TLB_BASE, TLB_ENTRIES, TLB_SIZE, TLB_VIEWS } from '../memmap';
-import { csrRaw, priv, PRV_M, PRV_S, MSTATUS_MPRV, MSTATUS_MPP, MSTATUS_SUM, MPP_SHIFT, ACCESS_EXEC } from '../hart/state';
-import { CSR_MSTATUS } from '../hart/opcodes.gen';
+import {
+  csrRaw, priv, virt, PRV_M, PRV_S, MSTATUS_MPRV, MSTATUS_MPP, MSTATUS_MPV, MSTATUS_SUM, MPP_SHIFT, ACCESS_EXEC,
+} from '../hart/state';
+import { CSR_MSTATUS, CSR_VSSTATUS } from '../hart/opcodes.gen';
 
 /** fetchVpn when the fetch path has no page (va >> 12 never has all bits set). */
 export const NO_FETCH_PAGE: u64 = 0xffff_ffff_ffff_ffff;
@@ -33,6 +39,10 @@ export let tlbWrite: u32 = TLB_BASE + TLB_ENTRIES * 16;
 export let tlbExec: u32 = TLB_BASE + 2 * TLB_ENTRIES * 16;
 /** Effective privilege of loads and stores (mstatus.MPRV applies MPP in M-mode). */
 export let dataPriv: u32 = PRV_M;
+/** Loads and stores are translated with V=1 (V=1, or in M-mode MPRV with MPV: H chapter). */
+export let dataVirt: bool = false;
+/** The regime of the translations views 1-3 hold: V=1 (true) or V=0. */
+let regimeVirt: bool = false;
 
 export let tlbHits: u64 = 0;
 export let tlbMisses: u64 = 0;
@@ -48,12 +58,25 @@ function viewOf(p: u32, sum: bool): u32 {
 export function updateViews(): void {
   const ms = csrRaw(CSR_MSTATUS);
   let dp = priv;
-  if (priv == PRV_M && (ms & MSTATUS_MPRV) != 0) dp = <u32>((ms & MSTATUS_MPP) >> MPP_SHIFT);
+  let dv = virt;
+  let regime = regimeVirt; // M-mode without MPRV uses view 0 only: keep what views 1-3 hold
+  if (priv == PRV_M) {
+    if ((ms & MSTATUS_MPRV) != 0) {
+      dp = <u32>((ms & MSTATUS_MPP) >> MPP_SHIFT);
+      dv = dp != PRV_M && (ms & MSTATUS_MPV) != 0;
+      regime = dv;
+    }
+  } else regime = virt;
   dataPriv = dp;
-  const sum = (ms & MSTATUS_SUM) != 0;
-  const dv = TLB_BASE + viewOf(dp, sum) * VIEW_BYTES;
-  tlbRead = dv;
-  tlbWrite = dv + TLB_ENTRIES * 16;
+  dataVirt = dv;
+  if (regime != regimeVirt) {
+    tlbFlushAll();
+    regimeVirt = regime;
+  }
+  const sum = ((dv ? csrRaw(CSR_VSSTATUS) : ms) & MSTATUS_SUM) != 0;
+  const dview = TLB_BASE + viewOf(dp, sum) * VIEW_BYTES;
+  tlbRead = dview;
+  tlbWrite = dview + TLB_ENTRIES * 16;
   const xv = TLB_BASE + viewOf(priv, false) * VIEW_BYTES + 2 * TLB_ENTRIES * 16;
   if (xv != tlbExec) invalidateFetch();
   tlbExec = xv;
@@ -108,6 +131,11 @@ export function tlbFlushAll(): void {
   invalidateFetch();
   superCount = 0;
   tlbFlushes++;
+}
+
+/** Forget V=1 translations (vsatp, hgatp, vsstatus.MXR changed; HFENCE.VVMA/GVMA). */
+export function tlbFlushVirt(): void {
+  if (regimeVirt) tlbFlushAll();
 }
 
 /**

@@ -52,7 +52,10 @@ export function disassemble(insn: number, pc?: bigint): string {
   }
   if (d.name === 'fence') return `fence ${fenceSet(o.pred)}, ${fenceSet(o.succ)}`;
   if (i.args.length === 0 || d.name === 'fence.i') return d.name;
-  if (d.name === 'sfence.vma') return `sfence.vma ${x('rs1')}, ${x('rs2')}`;
+  if (d.name === 'sfence.vma' || d.name.startsWith('hfence.')) return `${d.name} ${x('rs1')}, ${x('rs2')}`;
+  // H: hlv.* rd, (rs1) and hsv.* rs2, (rs1), as binutils prints them
+  if (/^hlvx?\./.test(d.name)) return `${d.name} ${x('rd')}, (${x('rs1')})`;
+  if (d.name.startsWith('hsv.')) return `${d.name} ${x('rs2')}, (${x('rs1')})`;
   const isLoad = i.args.includes('imm12') && /^(l[bhwd]u?|flw|fld|jalr)$/.test(d.name);
   const parts: string[] = [];
   for (const a of i.args) {

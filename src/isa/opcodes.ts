@@ -185,6 +185,24 @@ fcvt.d.wu frd rs1 rm   31..27=0x1A 26..25=1 24..20=1 6..2=0x14 1..0=3
 fcvt.d.l  frd rs1 rm   31..27=0x1A 26..25=1 24..20=2 6..2=0x14 1..0=3
 fcvt.d.lu frd rs1 rm   31..27=0x1A 26..25=1 24..20=3 6..2=0x14 1..0=3
 fmv.d.x   frd rs1      31..27=0x1E 26..25=1 24..20=0 14..12=0 6..2=0x14 1..0=3
+
+# ---- H (privileged spec, "Hypervisor Extension": hypervisor virtual-machine load/store and
+# memory-management fence instructions). After D: the F/D ops must stay one range.
+hfence.vvma rs1 rs2 31..25=0x11 14..12=0 11..7=0 6..2=0x1C 1..0=3
+hfence.gvma rs1 rs2 31..25=0x31 14..12=0 11..7=0 6..2=0x1C 1..0=3
+hlv.b     rd rs1   31..25=0x30 24..20=0 14..12=4 6..2=0x1C 1..0=3
+hlv.bu    rd rs1   31..25=0x30 24..20=1 14..12=4 6..2=0x1C 1..0=3
+hlv.h     rd rs1   31..25=0x32 24..20=0 14..12=4 6..2=0x1C 1..0=3
+hlv.hu    rd rs1   31..25=0x32 24..20=1 14..12=4 6..2=0x1C 1..0=3
+hlvx.hu   rd rs1   31..25=0x32 24..20=3 14..12=4 6..2=0x1C 1..0=3
+hlv.w     rd rs1   31..25=0x34 24..20=0 14..12=4 6..2=0x1C 1..0=3
+hlv.wu    rd rs1   31..25=0x34 24..20=1 14..12=4 6..2=0x1C 1..0=3
+hlvx.wu   rd rs1   31..25=0x34 24..20=3 14..12=4 6..2=0x1C 1..0=3
+hlv.d     rd rs1   31..25=0x36 24..20=0 14..12=4 6..2=0x1C 1..0=3
+hsv.b     rs1 rs2  31..25=0x31 14..12=4 11..7=0 6..2=0x1C 1..0=3
+hsv.h     rs1 rs2  31..25=0x33 14..12=4 11..7=0 6..2=0x1C 1..0=3
+hsv.w     rs1 rs2  31..25=0x35 14..12=4 11..7=0 6..2=0x1C 1..0=3
+hsv.d     rs1 rs2  31..25=0x37 14..12=4 11..7=0 6..2=0x1C 1..0=3
 `;
 
 /** Operand fields of 32-bit instructions: bit range, and how an immediate is scattered. */
@@ -319,11 +337,18 @@ export const CSRS: Record<string, number> = {
   sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a,
   sscratch: 0x140, sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144,
   stimecmp: 0x14d, satp: 0x180,
+  // Hypervisor and virtual supervisor (H extension)
+  hstatus: 0x600, hedeleg: 0x602, hideleg: 0x603, hie: 0x604, htimedelta: 0x605,
+  hcounteren: 0x606, hgeie: 0x607, henvcfg: 0x60a, htval: 0x643, hip: 0x644, hvip: 0x645,
+  htinst: 0x64a, hgatp: 0x680, hgeip: 0xe12,
+  vsstatus: 0x200, vsie: 0x204, vstvec: 0x205, vsscratch: 0x240, vsepc: 0x241,
+  vscause: 0x242, vstval: 0x243, vsip: 0x244, vstimecmp: 0x24d, vsatp: 0x280,
   // Machine
   mvendorid: 0xf11, marchid: 0xf12, mimpid: 0xf13, mhartid: 0xf14, mconfigptr: 0xf15,
   mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305,
   mcounteren: 0x306, menvcfg: 0x30a, mcountinhibit: 0x320,
   mscratch: 0x340, mepc: 0x341, mcause: 0x342, mtval: 0x343, mip: 0x344,
+  mtinst: 0x34a, mtval2: 0x34b,
   pmpcfg0: 0x3a0, pmpcfg2: 0x3a2,
   pmpaddr0: 0x3b0, pmpaddr1: 0x3b1, pmpaddr2: 0x3b2, pmpaddr3: 0x3b3,
   pmpaddr4: 0x3b4, pmpaddr5: 0x3b5, pmpaddr6: 0x3b6, pmpaddr7: 0x3b7,

@@ -1,7 +1,7 @@
 // The same raw image on wasmvisor: RAM at 0x8000_0000 (as large as QEMU's), reset there in
 // M-mode, run until the guest powers off; the UART output is what it printed.
 import { Core, Exit } from '../../src/core.js';
-import { QEMU_RAM_MB } from './qemu.js';
+import { QEMU_RAM_MB, QEMU_CPU } from './qemu.js';
 
 export const RAM_BASE = 0x8000_0000n;
 const RAM_BYTES = QEMU_RAM_MB * 1024 * 1024;
@@ -25,6 +25,8 @@ function loadFresh(c: Core, image: Uint8Array, touched: number): Core {
   dirty = Math.max(touched, image.length);
   c.writeRam(RAM_BASE + BigInt(RAM_BYTES - 4096), new Uint8Array(4096));
   c.writeRam(RAM_BASE, image);
+  // the reference QEMU's hart is configured without H (qemu.ts QEMU_CPU)
+  c.setHypervisorExtension(QEMU_CPU.includes('h=true'));
   c.reset(RAM_BASE);
   return c;
 }

@@ -143,6 +143,8 @@ export class Asm extends Program {
 export interface RunOptions {
   ram?: number;
   budget?: number;
+  /** the hart has the H extension (default true, as with -cpu rv64) */
+  h?: boolean;
   /** Called after the image is loaded and the core reset, before run(). */
   before?: (core: Core) => void;
 }
@@ -191,6 +193,7 @@ export async function run(p: Asm, opts: RunOptions = {}): Promise<Result> {
   const core = await Core.create(opts.ram ?? 4 << 20);
   core.writeRam(RAM, p.assemble());
   for (const [pa, b] of p.pokes) core.writeRam(pa, b);
+  core.setHypervisorExtension(opts.h ?? true);
   core.reset(RAM);
   opts.before?.(core);
   const exit = core.run(opts.budget ?? 200_000);

@@ -67,12 +67,12 @@ describe('Zicsr: the six instructions', () => {
     expect(r.x(a0)).toBe(0x55n); // rd not written
   });
   // pmpcfg1/3 do not exist on RV64; cycleh/instreth/timeh are RV32-only; vstart (no V),
-  // hstatus/vsstatus (no H), a custom-space CSR
-  it.each([0x3a1, 0x3a3, 0xc80, 0xc81, 0xc82, 0x008, 0x600, 0x200, 0x800, 0x7c0].map((c) => [`0x${c.toString(16)}`, c] as [string, number]))('CSR %s does not exist: illegal on read', async (_, csr) => {
+  // a custom-space CSR; on a hart without H (-cpu rv64,h=off) hstatus, vsstatus, hgatp, mtval2
+  it.each([0x3a1, 0x3a3, 0xc80, 0xc81, 0xc82, 0x008, 0x800, 0x7c0, 0x600, 0x200, 0x680, 0x34b].map((c) => [`0x${c.toString(16)}`, c] as [string, number]))('CSR %s does not exist: illegal on read', async (_, csr) => {
     const p = new Asm();
     p.li(a0, 0x55);
     p.label('bad').i('csrrs', { rd: a0, rs1: 0, csr }).halt();
-    const r = await run(p);
+    const r = await run(p, { h: !(csr === 0x600 || csr === 0x200 || csr === 0x680 || csr === 0x34b) });
     expectTrap(r, { cause: 2, epc: r.addr('bad'), tval: encode('csrrs', { rd: a0, rs1: 0, csr }) });
     expect(r.x(a0)).toBe(0x55n);
   });
@@ -167,13 +167,14 @@ describe('Zicsr: counters (Zicntr) and their enables', () => {
 });
 
 describe('Zicsr: machine and supervisor CSR fields', () => {
-  it('misa: RV64 (MXL = 2) with I, M, A, F, D, C, S, U', async () => {
+  it.each([['I, M, A, F, D, C, H, S, U', true], ['I, M, A, F, D, C, S, U (h=off)', false]] as const)('misa: RV64 (MXL = 2) with %s', async (_, h) => {
     const p = new Asm();
     p.csrr(a0, CSR.misa).halt();
-    const r = await run(p);
+    const r = await run(p, { h });
     expectHalt(r);
     const ext = (c: string) => 1n << BigInt(c.charCodeAt(0) - 65);
-    expect(r.x(a0)).toBe((2n << 62n) | ['I', 'M', 'A', 'F', 'D', 'C', 'S', 'U'].map(ext).reduce((x, y) => x | y));
+    const exts = ['I', 'M', 'A', 'F', 'D', 'C', 'S', 'U', ...(h ? ['H'] : [])];
+    expect(r.x(a0)).toBe((2n << 62n) | exts.map(ext).reduce((x, y) => x | y));
   });
   it('mstatus: UXL = SXL = 2 read-only; MPP never holds the reserved value 2', async () => {
     const p = new Asm();
