@@ -2,7 +2,8 @@
 // from S-mode is answered here, in the core, and never becomes a trap. Extensions: BASE, TIME,
 // IPI, RFENCE, HSM, SRST, DBCN and the legacy calls (chapters 4-10, 12, 5 "Legacy").
 // One hart (hartid 0). The S-mode timer is driven directly: sbiTimecmp sets mip.STIP.
-import { getX, setX, csrRaw, csrRawSet, setPriv, PRV_S, MIP_SSIP, MSTATUS_MPP } from './hart/state';
+import { getX, setX, csrRaw, csrRawSet, setPriv, PRV_S, MIP_SSIP, MSTATUS_MPP, MIP_VS_ALL } from './hart/state';
+import { hExt } from './hart/csr';
 import {
   CSR_MEDELEG, CSR_MIDELEG, CSR_MCOUNTEREN, CSR_PMPCFG0, CSR_PMPADDR0, CSR_MSTATUS, CSR_MIP,
   CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID,
@@ -209,9 +210,11 @@ export function sbiCall(): void {
  */
 export function sbiBoot(entry: u64, dtb: u64): void {
   sbiEnableHost();
-  // every exception S-mode can handle (not the ECALLs from S/M, which are ours: table 3.6)
-  csrRawSet(CSR_MEDELEG, 0xb1ff);
-  csrRawSet(CSR_MIDELEG, (1 << 1) | (1 << 5) | (1 << 9));
+  // every exception S-mode can handle (not the ECALLs from S/M, which are ours: table 3.6);
+  // with H also the VS-mode ECALL, guest-page faults and virtual instructions (as OpenSBI),
+  // and mideleg's VS-level bits are read-only one
+  csrRawSet(CSR_MEDELEG, 0xb1ff | (hExt ? (1 << 10) | (0xf << 20) : 0));
+  csrRawSet(CSR_MIDELEG, (1 << 1) | (1 << 5) | (1 << 9) | (hExt ? MIP_VS_ALL : 0));
   csrRawSet(CSR_MCOUNTEREN, 7); // cycle, time, instret
   // one NAPOT region over all of memory, RWX (3.7.1)
   csrRawSet(CSR_PMPADDR0, 0x003f_ffff_ffff_ffff);

@@ -43,6 +43,11 @@ const WANTED_MODULES = [
   ['virtio_net', 'VIRTIO_NET'],
   ['ext4', 'EXT4_FS'],
 ];
+// Modules packed but not loaded at boot: /lib/modules/<ver>/<name>.load lists the module and
+// the dependencies not loaded at boot, in load order (the H-extension test insmods kvm.ko).
+const ON_DEMAND_MODULES = [
+  ['kvm', 'KVM'],
+];
 // Busybox applets linked in /bin (required ones must exist in the binary; extras only if present).
 const APPLETS = [
   'sh', 'mount', 'umount', 'mkdir', 'cat', 'echo', 'ls', 'uname', 'sha256sum', 'poweroff', 'reboot', 'insmod',
@@ -308,7 +313,21 @@ function planModules(ver, configPath, modRoot) {
     else if (v === 'm') visit(name, []);
     else absent.push(name);
   }
-  return { builtin, absent, order, modules: order.map((n) => ({ name: n, ...data.get(n) })) };
+  const atBoot = order.length;
+  const onDemand = [];
+  for (const [name, sym] of ON_DEMAND_MODULES) {
+    const v = cfg(sym);
+    if (v === 'y') builtin.push(name);
+    else if (v !== 'm') absent.push(name);
+    else {
+      const start = order.length;
+      visit(name, []);
+      onDemand.push({ name, load: order.slice(start).map((n) => data.get(n).rel) });
+    }
+  }
+  const packed = order.map((n) => ({ name: n, ...data.get(n) }));
+  order.splice(atBoot);
+  return { builtin, absent, order, modules: packed.slice(0, atBoot), packed, onDemand };
 }
 
 function checkBusybox(buf) {
@@ -336,9 +355,10 @@ function buildInitramfs(ver, busybox, plan) {
     file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'),
     file('etc/group', 'root:x:0:\n'),
     file(`${md}/modules.load`, plan.modules.map((m) => m.rel + '\n').join('')),
+    ...plan.onDemand.map((o) => file(`${md}/${o.name}.load`, o.load.map((rel) => rel + '\n').join(''))),
   ];
   const dirs = new Set(entries.filter((e) => (e.mode & 0o170000) === S_IFDIR).map((e) => e.path));
-  for (const m of plan.modules) {
+  for (const m of plan.packed) {
     const parts = `${md}/${m.rel}`.split('/');
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/');
@@ -457,9 +477,12 @@ function main() {
   if (fresh('initramfs.cpio.gz', initKey) && modulesInfo) log(`initramfs: up to date (${mib(files['initramfs.cpio.gz'].bytes)})`);
   else {
     const plan = planModules(ver, config, dirname(modRoot));
-    modulesInfo = { load: plan.modules.map((m) => m.rel), builtin: plan.builtin, absent: plan.absent };
+    modulesInfo = {
+      load: plan.modules.map((m) => m.rel), builtin: plan.builtin, absent: plan.absent,
+      onDemand: Object.fromEntries(plan.onDemand.map((o) => [o.name, o.load])),
+    };
     const gz = buildInitramfs(ver, readFileSync(busyboxPath), plan);
-    log(`initramfs: ${mib(gz.length)}, modules ${plan.order.join(' ')}; built in: ${plan.builtin.join(' ') || '-'}`);
+    log(`initramfs: ${mib(gz.length)}, modules ${plan.order.join(' ')}; on demand: ${plan.onDemand.map((o) => o.name).join(' ') || '-'}; built in: ${plan.builtin.join(' ') || '-'}`);
     put('initramfs.cpio.gz', initKey, gz);
   }
 

@@ -9,6 +9,7 @@ import { loadElf } from './machines/bare.js';
 import { PvBlock } from './machines/paravirt.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from './loader/image.js';
 import { buildDeviceTree, VIRT } from './platform/devicetree.js';
+import { parseCpu, CpuError, type CpuModel } from './platform/cpu.js';
 import {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend,
   type BlockBackend, type GuestMemory, type VirtioDevice,
@@ -61,6 +62,11 @@ export interface MachineOptions {
   type?: MachineType;
   /** guest RAM: '256M', '1G', or bytes (default 256M) */
   memory?: string | number | bigint;
+  /**
+   * The hart, as QEMU's -cpu: 'rv64' (default: RV64GC with the H extension), 'rv64,h=off'
+   * (no hypervisor extension).
+   */
+  cpu?: string;
   /** Linux Image, ELF64 or raw binary */
   kernel?: Uint8Array | ArrayBuffer;
   initrd?: Uint8Array | ArrayBuffer;
@@ -448,7 +454,7 @@ export class Machine {
 }
 
 /** Lay out firmware, kernel, initrd and device tree in RAM and load them. */
-function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
+function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel): BootLayout {
   const ramEnd = RAM + memory;
   const bios = opts.bios ?? 'host';
   if (!opts.kernel && typeof bios === 'string') throw new ConfigError('no kernel given (and no firmware to run)');
@@ -491,7 +497,7 @@ function boot(core: Core, opts: MachineOptions, memory: bigint): BootLayout {
 
   // the device tree at the top of RAM, 2 MiB aligned (as QEMU places it), initrd below it
   const dtConfig = (initrdRange?: { start: bigint; end: bigint }) =>
-    buildDeviceTree({ memoryBytes: memory, bootargs: opts.append, initrd: initrdRange });
+    buildDeviceTree({ memoryBytes: memory, isa: cpu.isa, bootargs: opts.append, initrd: initrdRange });
   // first pass for the size: the initrd properties have a fixed size whatever their values
   let dtb = dtConfig(initrd ? { start: RAM, end: RAM } : undefined);
   const dtbStart = alignDown(ramEnd - BigInt(dtb.length), 2n * MiB);
@@ -564,7 +570,7 @@ function pvDrive(core: Core, opts: MachineOptions): PvBlock | undefined {
  * the device tree at the top of guest RAM, and the VMM's own RAM above it; the kernel starts
  * deprivileged, in the hart's U-mode, on the VMM's boot page table.
  */
-function bootParavirt(core: Core, opts: MachineOptions, memory: bigint, blk?: PvBlock): BootLayout {
+function bootParavirt(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel, blk?: PvBlock): BootLayout {
   if (opts.bios !== undefined && opts.bios !== 'host')
     throw new ConfigError('paravirt: the VMM is the firmware; no bios can be given');
   if (opts.initrd) throw new ConfigError('paravirt: no initrd (the paravirtual kernel has its programs linked in)');
@@ -574,7 +580,7 @@ function bootParavirt(core: Core, opts: MachineOptions, memory: bigint, blk?: Pv
   const k = loadElf(core, kernel, 'kernel');
   const guestEnd = RAM + memory;
   if (k.end > guestEnd) throw new ConfigError(`kernel does not fit in the guest's ${mib(memory)} of RAM (give the machine more memory: -m)`);
-  const dtb = buildDeviceTree({ memoryBytes: memory, bootargs: opts.append });
+  const dtb = buildDeviceTree({ memoryBytes: memory, isa: cpu.isa, bootargs: opts.append });
   const dtbStart = alignDown(guestEnd - BigInt(dtb.length), 2n * MiB);
   if (dtbStart < alignUp(k.end, 4096n)) throw new ConfigError(`kernel + device tree need more than the guest's ${mib(memory)} of RAM (give the machine more memory: -m)`);
   core.writeRam(dtbStart, dtb);
@@ -594,7 +600,16 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   if (opts.idle && opts.idle !== 'sleep' && opts.idle !== 'skip') throw new ConfigError(`idle must be 'sleep' or 'skip', not '${opts.idle}'`);
   if (type === 'paravirt' && (memory % (2n * MiB) !== 0n || memory > 1n << 30n))
     throw new ConfigError(`paravirt: guest memory must be a multiple of 2 MiB and at most 1 GiB, not ${mib(memory)}`);
+  let cpu: CpuModel;
+  try {
+    cpu = parseCpu(opts.cpu);
+  } catch (e) {
+    if (e instanceof CpuError) throw new ConfigError(e.message);
+    throw e;
+  }
   const core = await Core.create(type === 'paravirt' ? memory + PV_VMM_BYTES : memory);
+  core.setHypervisorExtension(cpu.h);
+  core.reset(RAM); // the hart model takes effect at reset
   if (opts.jit !== false) {
     try {
       core.enableJit(typeof opts.jit === 'object' ? opts.jit : {});
@@ -604,8 +619,8 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   }
   if (type === 'paravirt') {
     const blk = pvDrive(core, opts);
-    return new Machine(core, type, bootParavirt(core, opts, memory, blk), opts, blk);
+    return new Machine(core, type, bootParavirt(core, opts, memory, cpu, blk), opts, blk);
   }
-  const layout = boot(core, opts, memory);
+  const layout = boot(core, opts, memory, cpu);
   return new Machine(core, type, layout, opts);
 }

@@ -9,6 +9,7 @@ import {
   FdtWriter, FdtError, parseFdt, readFdt, findNode, getU32s, getU64s, getString, getStrings, type FdtNode,
 } from '../src/platform/fdt.js';
 import { buildDeviceTree, BoardConfigError, VIRT, type BoardConfig } from '../src/platform/devicetree.js';
+import { parseCpu } from '../src/platform/cpu.js';
 
 const MEM = 256n << 20n;
 const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-fdt-'));
@@ -414,9 +415,10 @@ describe('buildDeviceTree', () => {
   it('derives riscv,isa-base and riscv,isa-extensions from the ISA string', () => {
     const cpu = (isa?: string) => findNode(parseFdt(buildDeviceTree({ memoryBytes: MEM, isa })), '/cpus/cpu@0')!;
     const def = cpu();
-    expect(getString(def, 'riscv,isa')).toBe('rv64imafdc_zicntr_zicsr_zifencei');
+    expect(getString(def, 'riscv,isa')).toBe('rv64imafdch_zicntr_zicsr_zifencei');
     expect(getString(def, 'riscv,isa-base')).toBe('rv64i');
-    expect(getStrings(def, 'riscv,isa-extensions')).toEqual(['i', 'm', 'a', 'f', 'd', 'c', 'zicntr', 'zicsr', 'zifencei']);
+    expect(getStrings(def, 'riscv,isa-extensions')).toEqual(['i', 'm', 'a', 'f', 'd', 'c', 'h', 'zicntr', 'zicsr', 'zifencei']);
+    expect(getString(cpu(parseCpu('rv64,h=off').isa), 'riscv,isa')).toBe('rv64imafdc_zicntr_zicsr_zifencei');
     expect(getStrings(cpu('rv64gc_zicsr'), 'riscv,isa-extensions')).toEqual(['i', 'm', 'a', 'f', 'd', 'zicsr', 'zifencei', 'c']);
     for (const bad of ['rv64', 'rv128i', 'x86', 'rv64imac_', 'RV64I', 'rv64ma'])
       expect(() => buildDeviceTree({ memoryBytes: MEM, isa: bad }), bad).toThrow(BoardConfigError);

@@ -54,11 +54,14 @@ function start(args: string[]): Session {
   };
 }
 
+/** Debian's kvm.ko in the initramfs (packed, not loaded at boot: scripts/guests-linux.mjs). */
+const KVM_KO = '/lib/modules/$(uname -r)/kernel/arch/riscv/kvm/kvm.ko';
+
 /** busybox ash's prompt; it asks the terminal for the cursor position (ESC [6n) after it. */
 const PROMPT = /# (\x1b\[6n)?$/;
 
 describe('Debian Linux on the native machine', () => {
-  it.skipIf(!!noGuest)(`boots to the busybox shell; uname, cpuinfo, ls, sha256sum on the virtio disk, poweroff${noGuest}`, async () => {
+  it.skipIf(!!noGuest)(`boots to the busybox shell; uname, cpuinfo, ls, sha256sum on the virtio disk, insmod kvm.ko (/dev/kvm), poweroff${noGuest}`, async () => {
     const s = start(['-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
       '-append', 'console=ttyS0 quiet', '-drive', `file=${join(G, 'disk.ext4')},if=virtio,format=raw,readonly=on`]);
     await s.expect(/wasmvisor: shell ready[\s\S]*# (\x1b\[6n)?$/);
@@ -71,12 +74,20 @@ describe('Debian Linux on the native machine', () => {
     };
     expect(await command('uname -a')).toMatch(/^Linux \S+ 7\.\S+riscv64 .* riscv64 GNU\/Linux/m);
     const cpuinfo = await command('cat /proc/cpuinfo');
-    expect(cpuinfo).toMatch(/^isa\s+: rv64imafdc_zicntr_zicsr_zifencei/m);
+    expect(cpuinfo).toMatch(/^isa\s+: rv64imafdch_zicntr_zicsr_zifencei/m);
     expect(cpuinfo).toMatch(/^mmu\s+: sv48/m);
     expect(await command('ls /')).toMatch(/bin\s+dev\s+etc\s+init\s+lib\s+mnt\s+proc/);
     const sums = await command('sha256sum /mnt/hello.txt /mnt/data.bin');
     expect(sums).toContain(`${manifest.diskFiles['hello.txt']}  /mnt/hello.txt`);
     expect(sums).toContain(`${manifest.diskFiles['data.bin']}  /mnt/data.bin`);
+    // (after the commands above: command() matches its echo anywhere in the output)
+    // the hart has the H extension (-cpu rv64 default): KVM probes it and /dev/kvm appears
+    expect(await command(`insmod ${KVM_KO}; echo insmod=$?`)).toMatch(/^insmod=0$/m);
+    expect(await command('ls /dev/kvm')).toMatch(/^\/dev\/kvm$/m);
+    const kvmLog = await command('dmesg | grep kvm');
+    expect(kvmLog).toMatch(/kvm \[\d+\]: hypervisor extension available/);
+    expect(kvmLog).toMatch(/kvm \[\d+\]: highest G-stage page table mode is Sv48x4/);
+    expect(kvmLog).toMatch(/kvm \[\d+\]: VMID 14 bits available/);
     s.type('poweroff\n');
     expect(await s.exit).toBe(0);
     expect(s.output()).toMatch(/reboot: Power down/);
@@ -94,5 +105,17 @@ describe('Debian Linux on the native machine', () => {
     expect(out).toContain('wasmvisor: run exit 0');
     // OpenSBI answers the SBI calls, so the host's SBI saw none
     expect(out).toMatch(/^sbiCalls\s+0$/m);
+  }, 300_000);
+
+  it.skipIf(!!noGuest)(`on a hart without H (-cpu rv64,h=off), insmod kvm.ko fails as on such hardware (ENODEV)${noGuest}`, async () => {
+    const s = start(['-cpu', 'rv64,h=off', '-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
+      '-append', `console=ttyS0 quiet wvrun="grep ^isa /proc/cpuinfo; insmod ${KVM_KO}; echo insmod=$?; ls /dev/kvm; dmesg | grep kvm"`]);
+    expect(await s.exit).toBe(0);
+    const out = s.output();
+    expect(out).toMatch(/^isa\s+: rv64imafdc_zicntr/m);
+    expect(out).toMatch(/can't insert .*kvm\.ko': No such device/);
+    expect(out).toMatch(/^insmod=19$/m); // ENODEV
+    expect(out).toMatch(/ls: \/dev\/kvm: No such file or directory/);
+    expect(out).toMatch(/kvm \[\d+\]: hypervisor extension not available/);
   }, 300_000);
 });

@@ -69,6 +69,20 @@ describe('createMachine: loading', () => {
   });
 
   it.each([
+    ['rv64 (the default)', undefined, true, 'rv64imafdch_zicntr_zicsr_zifencei'],
+    ['rv64,h=off', 'rv64,h=off', false, 'rv64imafdc_zicntr_zicsr_zifencei'],
+  ])('-cpu %s: misa.H and the device tree\'s riscv,isa agree', async (_n, cpu, h, isa) => {
+    // the kernel reads misa in M-mode and stops
+    const p = new Program();
+    p.i('csrrs', { rd: R.s1, rs1: 0, csr: 0x301 }).li(R.t0, 0x10_0000n).li(R.t1, 0x5555).i('sw', { rs1: R.t0, rs2: R.t1 });
+    const m = await createMachine({ memory: '16M', kernel: makeElf(p.assemble()), bios: 'none', cpu });
+    expect((await m.run()).reason).toBe('poweroff');
+    expect((m.core.x(R.s1) >> 7n) & 1n).toBe(h ? 1n : 0n);
+    const dt = new TextDecoder('latin1').decode(m.core.ram(m.layout.dtb.start, Number(m.layout.dtb.end - m.layout.dtb.start)));
+    expect(dt).toContain(`${isa}\0`);
+  });
+
+  it.each([
     ['an unknown type', { type: 'vmware' }, ConfigError, /unknown machine type 'vmware'/],
     ['a type not built yet', { type: 'kvm' }, ConfigError, /'kvm' is not implemented yet/],
     ['a bad size', { memory: 'lots' }, ConfigError, /bad memory size 'lots'/],
@@ -77,6 +91,8 @@ describe('createMachine: loading', () => {
     ['an empty kernel', { kernel: new Uint8Array(0) }, LoadError, /empty image/],
     ['a gzip kernel', { kernel: new Uint8Array([0x1f, 0x8b, 8, 0]) }, LoadError, /gzip-compressed kernel/],
     ['idle mode', { idle: 'nap' }, ConfigError, /idle must be 'sleep' or 'skip'/],
+    ['an unknown cpu extension', { cpu: 'rv64,v=on' }, ConfigError, /-cpu: extension 'v' is not implemented/],
+    ['a base extension turned off', { cpu: 'rv64,m=off' }, ConfigError, /'m' cannot be turned off/],
     ['too many virtio devices', { drives: Array.from({ length: 9 }, () => ({ data: new Uint8Array(512) })) }, ConfigError, /9 virtio devices, but the board has 8/],
   ])('rejects %s', async (_n, extra, cls, msg) => {
     const kernel = linuxImage((p) => p.i('wfi'));

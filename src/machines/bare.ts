@@ -21,6 +21,8 @@ export interface BareOptions {
   trace?: (pc: bigint, insn: number, priv: number) => void;
   /** compile hot code (src/jit/): on by default, as in createMachine; false interprets only */
   jit?: boolean | JitOptions;
+  /** the hart has the H extension (default true, as -cpu rv64) */
+  h?: boolean;
 }
 
 export type StopReason = 'poweroff' | 'fail' | 'reset' | 'limit' | 'idle';
@@ -71,6 +73,7 @@ export async function runBare(opts: BareOptions): Promise<BareResult> {
   const core = await Core.create(opts.memory);
   if (opts.jit !== false && !opts.trace) core.enableJit(typeof opts.jit === 'object' ? opts.jit : {});
   const entry = loadImage(core, opts.image, opts.imageName);
+  core.setHypervisorExtension(opts.h ?? true);
   core.reset(entry);
   // Start with short slices: V8 only swaps in optimized code for run() between calls.
   // Grow to `slice` (default 10M instructions, ~50 ms) once it is warm.

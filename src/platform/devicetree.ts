@@ -3,6 +3,7 @@
 // Bindings: Devicetree Specification v0.4 chapter 3 (root, /chosen, /memory, /cpus) and the
 // Linux bindings riscv/cpus.yaml, sifive,plic-1.0.0.yaml, sifive,clint.yaml, syscon-*.yaml.
 import { FdtWriter } from './fdt.js';
+import { parseCpu } from './cpu.js';
 
 export class BoardConfigError extends RangeError {
   override name = 'BoardConfigError';
@@ -11,7 +12,7 @@ export class BoardConfigError extends RangeError {
 export interface BoardConfig {
   /** DRAM size; DRAM starts at VIRT.dram.base */
   memoryBytes: bigint;
-  /** riscv,isa of the hart (default 'rv64imafdc_zicntr_zicsr_zifencei') */
+  /** riscv,isa of the hart (default: the default -cpu model's, platform/cpu.ts) */
   isa?: string;
   /** default 'riscv,sv48' */
   mmuType?: 'riscv,sv39' | 'riscv,sv48';
@@ -61,7 +62,7 @@ export const TEST_POWEROFF = 0x5555;
 export const TEST_REBOOT = 0x7777;
 
 const DEFAULTS = {
-  isa: 'rv64imafdc_zicntr_zicsr_zifencei',
+  isa: parseCpu(undefined).isa,
   mmuType: 'riscv,sv48',
   timebaseFrequency: 10_000_000,
   virtioSlots: VIRT.virtio.count,
