@@ -26,6 +26,7 @@ import { resetRtc, rtcSetEpoch } from './devices/goldfish_rtc';
 import { resetHostWindows, mapHostWindow as mapWindow, mmioExits } from './devices/hostdev';
 import { resetSbi, sbiBoot, sbiCalls } from './sbi';
 import { resetPv, pvBoot } from './vmm/paravirt';
+import { resetHv, hvBoot } from './vmm/hwassist';
 import { ticksToNextTimer as ticksToTimer } from './hart/trap';
 import { advanceTime as advance } from './devices/clint';
 import * as ST from './stats';
@@ -36,7 +37,7 @@ export {
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
-  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, EXIT_PV_BLOCK, EXIT_PV_CRASH, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
+  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, EXIT_PV_BLOCK, EXIT_PV_CRASH, EXIT_HV_CRASH, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
   MMIO_ENTRY_SIZE,
 } from './memmap';
 export {
@@ -44,7 +45,8 @@ export {
   STAT_WALK_REFS, STAT_ICACHE_MISSES, STAT_ICACHE_FLUSHES, STAT_MMIO_READS, STAT_MMIO_WRITES,
   STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS,
   STAT_PV_HYPERCALLS, STAT_PV_REFLECTED, STAT_PV_PRIV_FAULTS, STAT_PV_REFUSED, STAT_PV_MMU_OPS, STAT_PV_HOST_EXITS,
-  STAT_WALKS_2D, STAT_WALK_REFS_2D, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_WALKS_2D, STAT_WALK_REFS_2D, STAT_HV_EXITS, STAT_HV_SBI, STAT_HV_MMIO, STAT_HV_INJECTED, STAT_HV_REFLECTED,
+  STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
 export { run, runSteps } from './hart/execute';
 
@@ -106,6 +108,7 @@ export function reset(pc: u64): void {
   memory.fill(HOSTDEV_BASE, 0, HOSTDEV_SLOTS * HOSTDEV_WINDOW);
   resetSbi();
   resetPv();
+  resetHv();
   tlbFlushAll();
   icacheFlush();
   updateViews();
@@ -200,6 +203,16 @@ export function bootParavirt(entry: u64, dtb: u64, guestBytes: u64, diskSectors:
   return pvBoot(entry, dtb, guestBytes, diskSectors);
 }
 export { pvBufferOk, pvBlockRing } from './vmm/paravirt';
+
+/**
+ * Start an unmodified guest kernel in VS-mode under the hw-assist VMM (vmm/hwassist.ts): its
+ * RAM is the first `guestBytes` of RAM (a multiple of 2 MiB), the VMM keeps HV_VMM_BYTES above.
+ * False if the sizes do not allow it or the hart lacks the H extension.
+ */
+export function bootHwAssist(entry: u64, dtb: u64, guestBytes: u64): bool {
+  return hvBoot(entry, dtb, guestBytes);
+}
+export { HV_VMM_BYTES } from './vmm/hwassist';
 
 /** Wall-clock time (ns since the Unix epoch) the goldfish RTC shows at mtime 0. */
 export function setRtcEpoch(ns: u64): void {

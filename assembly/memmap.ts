@@ -120,3 +120,8 @@ export const EXIT_PV_BLOCK: u32 = 10;
  * itself (value: cause, bit 31 = interrupt, bit 30 = the fault was at the vector).
  */
 export const EXIT_PV_CRASH: u32 = 11;
+/**
+ * The hw-assist VMM got a trap it cannot give its guest: one that reached M-mode, or an
+ * S-level interrupt of its own (value: cause, bit 31 = interrupt).
+ */
+export const EXIT_HV_CRASH: u32 = 12;

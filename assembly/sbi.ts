@@ -2,14 +2,14 @@
 // from S-mode is answered here, in the core, and never becomes a trap. Extensions: BASE, TIME,
 // IPI, RFENCE, HSM, SRST, DBCN and the legacy calls (chapters 4-10, 12, 5 "Legacy").
 // One hart (hartid 0). The S-mode timer is driven directly: sbiTimecmp sets mip.STIP.
-import { getX, setX, csrRaw, csrRawSet, setPriv, PRV_S, MIP_SSIP, MSTATUS_MPP, MIP_VS_ALL } from './hart/state';
+import { getX, setX, csrRaw, csrRawSet, setPriv, PRV_S, MIP_SSIP, MIP_VSSIP, MSTATUS_MPP, MIP_VS_ALL } from './hart/state';
 import { hExt } from './hart/csr';
 import {
   CSR_MEDELEG, CSR_MIDELEG, CSR_MCOUNTEREN, CSR_PMPCFG0, CSR_PMPADDR0, CSR_MSTATUS, CSR_MIP,
-  CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID,
+  CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_VSTIMECMP, CSR_HVIP,
 } from './hart/opcodes.gen';
 import { pmpRecount } from './mmu/pmp';
-import { tlbFlushAll, updateViews } from './mmu/tlb';
+import { tlbFlushAll, tlbFlushVirt, updateViews } from './mmu/tlb';
 import { isRam, ramHost } from './mmu/walk';
 import { ringPush, ringPop, ringUsed } from './devices/ring';
 import { requestStop } from './hart/counters';
@@ -64,6 +64,21 @@ const A0: u32 = 10, A1: u32 = 11, A2: u32 = 12, A6: u32 = 16, A7: u32 = 17;
 
 let err: i64 = 0;
 
+/**
+ * The caller is the hw-assist VMM's guest in VS-mode (vmm/hwassist.ts), as a KVM guest's SBI
+ * calls are answered by KVM: its timer is vstimecmp (Sstc for VS-mode drives VSTIP), its IPI
+ * is hvip.VSSIP, its fences concern its own translations, its buffers must be in its RAM.
+ */
+let guestCall: bool = false;
+let guestRamEnd: u64 = 0;
+/** Answer the SBI call of a VS-mode guest whose RAM ends at physical `ramEnd`. */
+export function sbiGuestCall(ramEnd: u64): void {
+  guestCall = true;
+  guestRamEnd = ramEnd;
+  sbiCall();
+  guestCall = false;
+}
+
 /** Does the hart mask (SBI 3.3) include hart 0, and only harts that exist? */
 function maskValid(mask: u64, base: u64): bool {
   if (base == 0xffff_ffff_ffff_ffff) return true; // all harts
@@ -71,8 +86,9 @@ function maskValid(mask: u64, base: u64): bool {
 }
 
 function setTimer(t: u64): void {
-  sbiTimecmp = t;
-  requestStop(); // the run loop recomputes mip.STIP and its chunk bound
+  if (guestCall) csrRawSet(CSR_VSTIMECMP, t);
+  else sbiTimecmp = t;
+  requestStop(); // the run loop recomputes mip.STIP (VSTIP) and its chunk bound
 }
 
 /** The S-mode timer compare value, for a VMM that programs it for its guest (vmm/). */
@@ -87,8 +103,18 @@ export function sbiEnableHost(): void {
 }
 
 function sendIpi(): void {
-  csrRawSet(CSR_MIP, csrRaw(CSR_MIP) | MIP_SSIP);
+  if (guestCall) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) | MIP_VSSIP);
+  else csrRawSet(CSR_MIP, csrRaw(CSR_MIP) | MIP_SSIP);
   requestStop();
+}
+function clearIpi(): void {
+  if (guestCall) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) & ~MIP_VSSIP);
+  else csrRawSet(CSR_MIP, csrRaw(CSR_MIP) & ~MIP_SSIP);
+}
+/** The guest's remote SFENCE.VMA: with the guest's (V=1) translations, or the caller's own. */
+function fenceVma(): void {
+  if (guestCall) tlbFlushVirt();
+  else tlbFlushAll();
 }
 
 function putchar(b: u8): bool {
@@ -108,7 +134,7 @@ export function consoleWrite(pa: u64, n: u64): u64 {
 /** DBCN write/read (SBI 12): physical buffer [lo | hi << 32, +n) in RAM. */
 function dbcn(fid: u64, n: u64, lo: u64, hi: u64): u64 {
   const pa = lo | (hi << 32);
-  if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1))) { err = SBI_ERR_INVALID_PARAM; return 0; }
+  if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1) || (guestCall && pa + n > guestRamEnd))) { err = SBI_ERR_INVALID_PARAM; return 0; }
   if (fid == 0) return consoleWrite(pa, n);
   const h = ramHost(pa);
   let done: u64 = 0;
@@ -148,10 +174,10 @@ export function sbiCall(): void {
       case <u32>LEGACY_SET_TIMER: setTimer(a0); break;
       case <u32>LEGACY_PUTCHAR: putchar(<u8>a0); break;
       case <u32>LEGACY_GETCHAR: ret = ringPop(UART_RX_RING); break;
-      case <u32>LEGACY_CLEAR_IPI: csrRawSet(CSR_MIP, csrRaw(CSR_MIP) & ~MIP_SSIP); break;
+      case <u32>LEGACY_CLEAR_IPI: clearIpi(); break;
       case <u32>LEGACY_SEND_IPI: sendIpi(); break;
       case <u32>LEGACY_REMOTE_FENCE_I: break;
-      case <u32>LEGACY_REMOTE_SFENCE_VMA: case <u32>LEGACY_REMOTE_SFENCE_VMA_ASID: tlbFlushAll(); break;
+      case <u32>LEGACY_REMOTE_SFENCE_VMA: case <u32>LEGACY_REMOTE_SFENCE_VMA_ASID: fenceVma(); break;
       case <u32>LEGACY_SHUTDOWN: shutdown(SRST_SHUTDOWN, 0); break;
       default: ret = SBI_ERR_NOT_SUPPORTED;
     }
@@ -178,10 +204,11 @@ export function sbiCall(): void {
     else sendIpi();
   } else if (eid == EXT_RFENCE) {
     // 0 remote_fence_i (decoded code is kept coherent with stores already), 1-2 sfence.vma;
-    // 3-6 are the H-extension fences, which this hart does not have
-    if (fid > 2) err = SBI_ERR_NOT_SUPPORTED;
+    // 3-6 the H-extension fences (hfence.gvma/vvma), for a hypervisor in HS-mode only
+    if (fid > 6 || (fid > 2 && (!hExt || guestCall))) err = SBI_ERR_NOT_SUPPORTED;
     else if (!maskValid(a0, a1)) err = SBI_ERR_INVALID_PARAM;
-    else if (fid != 0) tlbFlushAll();
+    else if (fid > 2) tlbFlushVirt();
+    else if (fid != 0) fenceVma();
   } else if (eid == EXT_HSM) {
     switch (<u32>fid) {
       case 0: err = a0 == 0 ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM; break; // hart_start

@@ -43,6 +43,17 @@ export const STAT_PV_HOST_EXITS: u32 = 24;
 export const STAT_WALKS_2D: u32 = 25;
 /** PTE reads and writes of those walks, both stages (at most 15 for Sv39 over Sv39x4). */
 export const STAT_WALK_REFS_2D: u32 = 26;
+// The hw-assist VMM (vmm/hwassist.ts)
+/** Exits: the guest's traps that entered HS-mode (the VMM). */
+export const STAT_HV_EXITS: u32 = 27;
+/** SBI calls of the guest (ECALLs from VS-mode), answered by the VMM. */
+export const STAT_HV_SBI: u32 = 28;
+/** Guest loads and stores to devices, emulated on guest-page faults. */
+export const STAT_HV_MMIO: u32 = 29;
+/** Virtual interrupts injected through hvip (VSSIP, VSEIP rising). */
+export const STAT_HV_INJECTED: u32 = 30;
+/** Exceptions the VMM delivered into the guest (unmapped guest physical memory, virtual instructions). */
+export const STAT_HV_REFLECTED: u32 = 31;
 /** Exceptions by cause: STAT_EXC_BASE + cause (causes 0..31). */
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */

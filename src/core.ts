@@ -21,6 +21,7 @@ export interface CoreExports {
   bootParavirt(entry: bigint, dtb: bigint, guestBytes: bigint, diskSectors: bigint): number;
   pvBufferOk(pa: bigint, len: bigint): number;
   pvBlockRing(): bigint;
+  bootHwAssist(entry: bigint, dtb: bigint, guestBytes: bigint): number;
   setRtcEpoch(ns: bigint): void;
   ticksToNextTimer(): bigint;
   advanceTime(ticks: bigint): void;
@@ -46,6 +47,8 @@ export enum Exit {
   PvBlock = 10,
   /** A paravirtual guest took a trap it cannot take (exitValue: cause, bit 31 = interrupt, bit 30 = at its trap vector). */
   PvCrash = 11,
+  /** The hw-assist VMM got a trap it cannot give its guest (exitValue: cause, bit 31 = interrupt). */
+  HvCrash = 12,
 }
 
 /** A guest store to a host-device register window (KVM_EXIT_MMIO-like, posted). */
@@ -64,6 +67,9 @@ export const STAT_NAMES = [
   'pvHypercalls', 'pvReflected', 'pvPrivFaults', 'pvRefused', 'pvMmuOps', 'pvHostExits',
   // the H extension: two-stage (2-D) walks and their PTE references
   'walks2d', 'walkRefs2d',
+  // the hw-assist VMM (assembly/vmm/hwassist.ts): exits, SBI calls, emulated MMIO accesses,
+  // interrupts injected through hvip, exceptions reflected into the guest
+  'hvExits', 'hvSbiCalls', 'hvMmio', 'hvInjected', 'hvReflected',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
@@ -321,6 +327,15 @@ export class Core {
   bootParavirt(entry: bigint, dtb: bigint, guestBytes: bigint, diskSectors: bigint): void {
     if (!this.ex.bootParavirt(entry, dtb, guestBytes, diskSectors))
       throw new RangeError(`paravirt: guest RAM of ${guestBytes} bytes must be a multiple of 2 MiB, at most 1 GiB, and leave the VMM 8 KiB of the core's ${this.ramBytes}`);
+  }
+
+  /**
+   * Start an unmodified guest kernel in VS-mode under the hw-assist VMM: guest RAM is the first
+   * `guestBytes` of RAM (a multiple of 2 MiB), the VMM keeps HV_VMM_BYTES above it.
+   */
+  bootHwAssist(entry: bigint, dtb: bigint, guestBytes: bigint): void {
+    if (!this.ex.bootHwAssist(entry, dtb, guestBytes))
+      throw new RangeError(`hw-assist: guest RAM of ${guestBytes} bytes must be a multiple of 2 MiB and leave the VMM ${this.constant('HV_VMM_BYTES')} bytes of the core's ${this.ramBytes}, on a hart with the H extension`);
   }
 
   /** May the VMM write guest RAM [pa, pa+len) for the guest (not its page tables)? */

@@ -21,7 +21,7 @@ export const MACHINE_TYPES = {
   hypervisor: { implemented: false, summary: 'Type-1 VMM with a control domain and a vCPU scheduler' },
   paravirt: { implemented: true, summary: 'a modified guest kernel that makes hypercalls' },
   full: { implemented: false, summary: 'unmodified guest: trap-and-emulate, binary translation, shadow page tables' },
-  'hw-assist': { implemented: false, summary: 'H extension, two-stage translation' },
+  'hw-assist': { implemented: true, summary: 'H extension, two-stage translation' },
   kvm: { implemented: false, summary: 'a /dev/kvm-shaped API, VMs as worker processes' },
   container: { implemented: false, summary: 'one shared kernel, namespaces and cgroup limits' },
 } as const;
@@ -138,7 +138,7 @@ export interface BootLayout {
   dtb: { start: bigint; end: bigint };
   /** where the hart starts, and in which mode (U: a paravirtual kernel, deprivileged) */
   resetPc: bigint;
-  resetMode: 'M' | 'S' | 'U';
+  resetMode: 'M' | 'S' | 'U' | 'VS';
 }
 
 const MiB = 1n << 20n;
@@ -157,8 +157,11 @@ const FW_DYNAMIC_INFO_NEXT_MODE_S = 1n;
 const CAUSE_NAMES = [
   'instruction address misaligned', 'instruction access fault', 'illegal instruction', 'breakpoint',
   'load address misaligned', 'load access fault', 'store address misaligned', 'store access fault',
-  'ecall from U-mode', 'ecall from S-mode', 'reserved', 'ecall from M-mode',
+  'ecall from U-mode', 'ecall from S-mode', 'ecall from VS-mode', 'ecall from M-mode',
   'instruction page fault', 'load page fault', 'reserved', 'store page fault',
+  'reserved', 'reserved', 'reserved', 'reserved', 'reserved', 'reserved', 'reserved', 'reserved',
+  // the H extension
+  'instruction guest-page fault', 'load guest-page fault', 'virtual instruction', 'store guest-page fault',
 ];
 
 /** A trap an exit reports: cause in the low 16 bits, bit 31 = interrupt (other flag bits ignored). */
@@ -414,6 +417,10 @@ export class Machine {
           case Exit.Reset:
             result = this.finish('reset');
             break;
+          case Exit.HvCrash:
+            result = this.finish('error', 1,
+              `the hw-assist VMM got a trap it cannot give its guest (${trapName(core.exitValue)}, pc ${hex(core.pc)}, ${core.virt ? 'V=1' : 'V=0'} ${'USHM'[core.priv]}-mode)`);
+            break;
           case Exit.MTrap: {
             const what = trapName(core.exitValue);
             result = this.finish('error', 1,
@@ -454,7 +461,7 @@ export class Machine {
 }
 
 /** Lay out firmware, kernel, initrd and device tree in RAM and load them. */
-function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel): BootLayout {
+function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel, hwAssist = false): BootLayout {
   const ramEnd = RAM + memory;
   const bios = opts.bios ?? 'host';
   if (!opts.kernel && typeof bios === 'string') throw new ConfigError('no kernel given (and no firmware to run)');
@@ -521,9 +528,12 @@ function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel): 
     initrd: initrdRange,
     dtb: { start: dtbStart, end: dtbStart + BigInt(dtb.length) },
     resetPc: firmware ? firmware.entry : k.entry,
-    resetMode: bios === 'host' ? 'S' : 'M',
+    resetMode: hwAssist ? 'VS' : bios === 'host' ? 'S' : 'M',
   };
-  if (bios === 'host') {
+  if (hwAssist) {
+    // the guest in VS-mode; its RAM is the first `memory` bytes, mapped by the G-stage
+    core.bootHwAssist(k.entry, dtbStart, memory);
+  } else if (bios === 'host') {
     core.bootSupervisor(k.entry, dtbStart);
   } else {
     // QEMU's reset vector: a0 = mhartid, a1 = the device tree, a2 = fw_dynamic_info
@@ -552,6 +562,8 @@ function driveBackend(d: DriveOptions, i: number): BlockBackend {
 
 /** RAM the paravirt VMM keeps for itself above the guest's (its boot page table). */
 const PV_VMM_BYTES = 2n * MiB;
+/** RAM the hw-assist VMM keeps above the guest's (its G-stage tables): assembly/vmm/hwassist.ts. */
+const HV_VMM_BYTES = 2n * MiB;
 
 /** A disk for the paravirt machine's PV block ring (it has no virtio devices). */
 function pvDrive(core: Core, opts: MachineOptions): PvBlock | undefined {
@@ -600,6 +612,8 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   if (opts.idle && opts.idle !== 'sleep' && opts.idle !== 'skip') throw new ConfigError(`idle must be 'sleep' or 'skip', not '${opts.idle}'`);
   if (type === 'paravirt' && (memory % (2n * MiB) !== 0n || memory > 1n << 30n))
     throw new ConfigError(`paravirt: guest memory must be a multiple of 2 MiB and at most 1 GiB, not ${mib(memory)}`);
+  if (type === 'hw-assist' && memory % (2n * MiB) !== 0n)
+    throw new ConfigError(`hw-assist: guest memory must be a multiple of 2 MiB (the G-stage maps 2 MiB pages), not ${mib(memory)}`);
   let cpu: CpuModel;
   try {
     cpu = parseCpu(opts.cpu);
@@ -607,7 +621,10 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
     if (e instanceof CpuError) throw new ConfigError(e.message);
     throw e;
   }
-  const core = await Core.create(type === 'paravirt' ? memory + PV_VMM_BYTES : memory);
+  if (type === 'hw-assist' && !cpu.h)
+    throw new ConfigError(`hw-assist requires hardware support: this hart's ISA lacks the H extension (-cpu ${opts.cpu})`);
+  const vmmBytes = type === 'paravirt' ? PV_VMM_BYTES : type === 'hw-assist' ? HV_VMM_BYTES : 0n;
+  const core = await Core.create(memory + vmmBytes);
   core.setHypervisorExtension(cpu.h);
   core.reset(RAM); // the hart model takes effect at reset
   if (opts.jit !== false) {
@@ -621,6 +638,8 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
     const blk = pvDrive(core, opts);
     return new Machine(core, type, bootParavirt(core, opts, memory, cpu, blk), opts, blk);
   }
-  const layout = boot(core, opts, memory, cpu);
+  if (type === 'hw-assist' && opts.bios !== undefined && opts.bios !== 'host')
+    throw new ConfigError('hw-assist: the VMM is the firmware (it answers the guest\'s SBI calls); no bios can be given');
+  const layout = boot(core, opts, memory, cpu, type === 'hw-assist');
   return new Machine(core, type, layout, opts);
 }

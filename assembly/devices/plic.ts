@@ -4,6 +4,7 @@
 // claimed; completing a claim re-arms it (chapter 5 "Interrupt Gateways").
 import { setMipHw } from '../hart/csr';
 import { MIP_MEIP, MIP_SEIP } from '../hart/state';
+import { hvActive, hvSetExternal } from '../vmm/hwassist';
 
 export const PLIC_BASE: u64 = 0x0c00_0000;
 export const PLIC_SIZE: u64 = 0x0060_0000;
@@ -59,7 +60,9 @@ function best(ctx: u32): u32 {
 /** Recompute the external-interrupt bits of mip from the PLIC's state. */
 export function plicUpdate(): void {
   setMipHw(MIP_MEIP, best(0) != 0);
-  setMipHw(MIP_SEIP, best(1) != 0);
+  // under the hw-assist VMM the S-mode context is its guest's, injected as VSEIP (hvip)
+  if (hvActive) hvSetExternal(best(1) != 0);
+  else setMipHw(MIP_SEIP, best(1) != 0);
 }
 
 export function plicRead(off: u32): u64 {

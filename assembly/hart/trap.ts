@@ -25,6 +25,7 @@ import { sbiHost, sbiTimecmp } from '../sbi';
 import { requestExit } from '../exit';
 import { EXIT_M_TRAP } from '../memmap';
 import { pvActive, pvTrap } from '../vmm/paravirt';
+import { hvActive, hvTrap, hvCrash } from '../vmm/hwassist';
 
 export let trapsTaken: u64 = 0;
 export let interruptsTaken: u64 = 0;
@@ -74,21 +75,13 @@ export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u6
   hlvActive = false;
   const toS = p <= PRV_S && (csrRaw(isInterrupt ? CSR_MIDELEG : CSR_MEDELEG) & bit) != 0;
   if (toS && v && (csrRaw(isInterrupt ? CSR_HIDELEG : CSR_HEDELEG) & bit) != 0) {
-    // to VS-mode, V stays 1 (H chapter, "Traps"): the vs CSRs and vsstatus; a VS-level
-    // interrupt is reported as its S-level cause (VSSI 2 -> SSI 1, and so on)
-    const vcause = isInterrupt ? xcause - 1 : xcause;
-    csrRawSet(CSR_VSCAUSE, vcause);
-    csrRawSet(CSR_VSEPC, pc);
-    csrRawSet(CSR_VSTVAL, tval);
-    let vs = csrRaw(CSR_VSSTATUS);
-    vs = (vs & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE)) |
-      (p == PRV_S ? MSTATUS_SPP : 0) | ((vs & MSTATUS_SIE) != 0 ? MSTATUS_SPIE : 0);
-    csrRawSet(CSR_VSSTATUS, vs);
-    setPriv(PRV_S);
-    tvec = csrRaw(CSR_VSTVEC);
-    updateViews();
-    const vbase = tvec & ~<u64>3;
-    return isInterrupt && (tvec & 3) == 1 ? vbase + (<u64>(cause - 1) << 2) : vbase;
+    // a VS-level interrupt is reported as its S-level cause (VSSI 2 -> SSI 1, and so on)
+    return enterVS(pc, isInterrupt ? cause - 1 : cause, tval, isInterrupt);
+  }
+  // the hw-assist VMM acts in HS-mode: the guest's traps to HS come to it (vmm/hwassist.ts)
+  if (hvActive) {
+    if (toS && v) return hvTrap(pc, cause, tval, isInterrupt);
+    return hvCrash(pc, cause, tval, isInterrupt);
   }
   if (toS) {
     // to (H)S-mode (4.1.1): SPP <- priv, SPIE <- SIE, SIE <- 0; with H also hstatus.SPV <- V,
@@ -133,6 +126,26 @@ export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u6
   updateViews();
   const base = tvec & ~<u64>3;
   // vectored mode (3.1.7): interrupts go to base + 4 * cause
+  return isInterrupt && (tvec & 3) == 1 ? base + (<u64>cause << 2) : base;
+}
+
+/**
+ * Enter VS-mode's trap handler, V staying 1 (H chapter, "Traps"): vscause (already in its
+ * S-level numbering), vsepc, vstval, vsstatus SPP/SPIE/SIE, vstvec. Also how a hypervisor
+ * injects an exception into its guest.
+ */
+export function enterVS(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u64 {
+  csrRawSet(CSR_VSCAUSE, <u64>cause | (isInterrupt ? INTERRUPT : 0));
+  csrRawSet(CSR_VSEPC, pc);
+  csrRawSet(CSR_VSTVAL, tval);
+  let vs = csrRaw(CSR_VSSTATUS);
+  vs = (vs & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE)) |
+    (priv == PRV_S ? MSTATUS_SPP : 0) | ((vs & MSTATUS_SIE) != 0 ? MSTATUS_SPIE : 0);
+  csrRawSet(CSR_VSSTATUS, vs);
+  setPriv(PRV_S);
+  updateViews();
+  const tvec = csrRaw(CSR_VSTVEC);
+  const base = tvec & ~<u64>3;
   return isInterrupt && (tvec & 3) == 1 ? base + (<u64>cause << 2) : base;
 }
 
