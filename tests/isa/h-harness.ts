@@ -58,62 +58,87 @@ export function probeResults(r: { read64(pa: bigint): bigint; addr(l: string): b
   return Array.from({ length: n }, (_, k) => [BigInt.asIntN(64, r.read64(out + BigInt(16 * k))), r.read64(out + BigInt(16 * k + 8))]);
 }
 
-export const HGATP_SV39X4 = 8n;
-export const HGATP_SV48X4 = 9n;
-
 /**
- * G-stage tables (H chapter, "Guest Physical Address Translation"): Sv39x4/Sv48x4, the root
- * 16 KiB with 11 index bits, every other level as Sv39/Sv48. `pool` must be 16 KiB aligned.
+ * Page tables for either stage. G-stage (H chapter, "Guest Physical Address Translation"):
+ * Sv39x4/Sv48x4, the root 16 KiB with 11 index bits (rootBits 11), `pool` 16 KiB aligned.
+ * VS-stage tables may sit at a guest physical address other than their physical one: the
+ * tables are written at pool (physical) and point to each other by pool + gpaOffset.
  */
-export class GTables {
+export class Tables {
   readonly root: bigint;
   private next: bigint;
   private tables = new Map<bigint, Map<number, bigint>>();
-  constructor(readonly p: Asm, readonly levels: 3 | 4, pool: bigint, readonly vmid = 0n) {
-    if (pool & 0x3fffn) throw new Error('G-stage root must be 16 KiB aligned');
+  constructor(readonly p: Asm, readonly levels: 3 | 4, pool: bigint, readonly rootBits = 11, readonly gpaOffset = 0n) {
+    if (rootBits === 11 && pool & 0x3fffn) throw new Error('G-stage root must be 16 KiB aligned');
     this.root = pool;
-    this.next = pool + 0x4000n;
+    this.next = pool + (rootBits === 11 ? 0x4000n : 0x1000n);
     this.tables.set(this.root, new Map());
   }
-  get hgatp(): bigint {
-    return ((this.levels === 3 ? HGATP_SV39X4 : HGATP_SV48X4) << 60n) | (this.vmid << 44n) | (this.root >> 12n);
+  /** hgatp (rootBits 11) or vsatp value. */
+  get atp(): bigint {
+    const mode = (this.levels === 3 ? 8n : 9n) << 60n;
+    return mode | ((this.root + this.gpaOffset) >> 12n);
   }
-  private index(gpa: bigint, level: number): number {
-    const mask = level === this.levels - 1 ? 0x7ffn : 0x1ffn;
-    return Number((gpa >> (12n + 9n * BigInt(level))) & mask);
+  get hgatp(): bigint {
+    return this.atp;
+  }
+  private index(a: bigint, level: number): number {
+    const mask = level === this.levels - 1 ? (1n << BigInt(this.rootBits)) - 1n : 0x1ffn;
+    return Number((a >> (12n + 9n * BigInt(level))) & mask);
   }
   private set(table: bigint, idx: number, v: bigint): void {
     this.tables.get(table)!.set(idx, v);
     this.p.poke64(table + BigInt(idx * 8), v);
   }
-  pteAddr(gpa: bigint, level: number): bigint {
+  /** Physical address of the PTE for `a` at `level` (creating the tables above it). */
+  pteAddr(a: bigint, level: number): bigint {
     let table = this.root;
     for (let l = this.levels - 1; l > level; l--) {
-      const idx = this.index(gpa, l);
+      const idx = this.index(a, l);
       let e = this.tables.get(table)!.get(idx);
       if (e === undefined) {
         const t = this.next;
         this.next += 0x1000n;
         this.tables.set(t, new Map());
-        e = PageTables.pte(t, PTE.V);
+        e = PageTables.pte(t + this.gpaOffset, PTE.V);
         this.set(table, idx, e);
       }
-      table = (e >> 10n) << 12n;
+      table = ((e >> 10n) << 12n) - this.gpaOffset;
     }
-    return table + BigInt(this.index(gpa, level) * 8);
+    return table + BigInt(this.index(a, level) * 8);
   }
-  map(gpa: bigint, pa: bigint, flags: bigint, level = 0): bigint {
-    return this.raw(gpa, PageTables.pte(pa, flags), level);
+  map(a: bigint, pa: bigint, flags: bigint, level = 0): bigint {
+    return this.raw(a, PageTables.pte(pa, flags), level);
   }
-  raw(gpa: bigint, pteValue: bigint, level = 0): bigint {
-    const a = this.pteAddr(gpa, level);
-    const table = a & ~0xfffn;
-    this.set(table, Number((a & 0xfffn) / 8n), pteValue);
-    return a;
+  raw(a: bigint, pteValue: bigint, level = 0): bigint {
+    const at = this.pteAddr(a, level);
+    const table = at & ~0xfffn;
+    this.set(table, Number((at & 0xfffn) / 8n), pteValue);
+    return at;
   }
-  /** The tables allocated so far (root first), for mapping them elsewhere. */
-  get tableAddrs(): bigint[] {
-    return [...this.tables.keys()];
+  /** Physical addresses of the 4 KiB table pages allocated so far (a 16 KiB root as 4). */
+  get pages(): bigint[] {
+    const out: bigint[] = [];
+    for (const t of this.tables.keys()) {
+      out.push(t);
+      if (t === this.root && this.rootBits === 11) out.push(t + 0x1000n, t + 0x2000n, t + 0x3000n);
+    }
+    return out;
+  }
+}
+/** G-stage tables (Sv39x4 with levels 3, Sv48x4 with 4). */
+export class GTables extends Tables {
+  constructor(p: Asm, levels: 3 | 4, pool: bigint) {
+    super(p, levels, pool, 11, 0n);
+  }
+}
+/** VS-stage tables (Sv39/Sv48) at physical `pool`, seen by the guest at pool + gpaOffset. */
+export class VsTables extends Tables {
+  constructor(p: Asm, levels: 3 | 4, pool: bigint, gpaOffset = 0n) {
+    super(p, levels, pool, 9, gpaOffset);
+  }
+  get satp(): bigint {
+    return this.atp;
   }
 }
 
