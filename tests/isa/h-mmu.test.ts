@@ -571,3 +571,44 @@ describe('TLB and fences with two stages', () => {
     expect(r.trapMstatus & MGVA).toBe(MGVA);
   });
 });
+
+describe('compiled code (JIT) under two-stage translation', () => {
+  it('a guest-page fault in the middle of a compiled loop reports the same mtval/mtval2/mtinst as the interpreter', async () => {
+    const image = () => guest((vs, g) => {
+      vs!.map(VA, GPA_X, RW);
+      vs!.map(VA + 0x1000n, GPA_X + 0x1000n, RW);
+      g!.map(GPA_X, PA_A, GRW); // GPA_X + 0x1000 is not mapped
+    }, (q) => {
+      q.li(s0, VA).li(t0, 600);
+      q.label('loop').i('ld', { rd: a0, rs1: s0, imm: 0 }).i('addi', { rd: s0, rs1: s0, imm: 8 });
+      q.i('addi', { rd: t0, rs1: t0, imm: -1 }).i('bne', { rs1: t0, rs2: 0 }, 'loop');
+    }, { vs: 3, g: 3 });
+    const outcome = async (jit: boolean) => {
+      const p = image();
+      const { Core } = await import('./harness.js');
+      const core = await Core.create(4 << 20);
+      if (jit) core.enableJit({ threshold: 1, batch: 1 });
+      core.writeRam(RAM, p.assemble());
+      for (const [pa, b] of p.pokes) core.writeRam(pa, b);
+      core.setHypervisorExtension(true);
+      core.reset(RAM);
+      for (let k = 0; k < 20; k++) core.run(97);
+      core.run(100_000);
+      const s = core.stats();
+      return {
+        trap: [CSR.mcause, CSR.mepc, CSR.mtval, CSR.mtval2, CSR.mtinst].map((c) => BigInt.asUintN(64, core.csr(c))),
+        x: core.x(t0),
+        retired: s.jitRetired,
+      };
+    };
+    const a = await outcome(false);
+    const b = await outcome(true);
+    expect(a.trap[0]).toBe(BigInt(CAUSE.LOAD_GPF));
+    expect(a.trap[2]).toBe(VA + 0x1000n);
+    expect(a.trap[3]).toBe((GPA_X + 0x1000n) >> 2n);
+    expect(a.trap[4]).toBe(0x3503n);
+    expect(b.retired).toBeGreaterThan(0n);
+    expect(b.trap).toEqual(a.trap);
+    expect(b.x).toBe(a.x);
+  });
+});

@@ -405,3 +405,78 @@ describe('VS-level interrupts (hvip, hideleg, hie, vstimecmp)', () => {
     expect(r.x(a3)).toBe(0n);
   });
 });
+
+describe('more trap details with V=1', () => {
+  it('exceptions go to the vstvec base even in vectored mode; interrupts to HS use stvec base + 4 * cause', async () => {
+    const p = new Asm();
+    p.openPmp().csrwv(CSR.medeleg, 1 << 2).csrwv(CSR.hedeleg, 1 << 2);
+    p.la(t0, 'vtab').i('ori', { rd: t0, rs1: t0, imm: 1 }).csrw(CSR.vstvec, t0);
+    enterV(p, PRV_S, 'vs');
+    p.label('vs').word(0xb);
+    p.align(64).label('vtab').li(a0, 0x55).i('ecall').li(a0, 0x66).i('ecall');
+    const r = await run(p);
+    expectTrap(r, { cause: CAUSE.VS_ECALL });
+    expect(r.x(a0)).toBe(0x55n);
+    const q = new Asm();
+    q.openPmp().csrwv(CSR.hideleg, 0).csrwv(CSR.hie, VSTIP).csrwv(CSR.hvip, VSTIP);
+    q.la(t0, 'stab').i('ori', { rd: t0, rs1: t0, imm: 1 }).csrw(CSR.stvec, t0);
+    enterV(q, PRV_U, 'vu');
+    q.label('vu').nop().halt();
+    q.align(64).label('stab');
+    for (let k = 0; k < 12; k++) q.j(`h${k}`);
+    for (let k = 0; k < 12; k++) q.label(`h${k}`).li(a0, k).i('ecall');
+    const r2 = await run(q);
+    expectTrap(r2, { cause: CAUSE.S_ECALL });
+    expect(r2.x(a0)).toBe(6n);
+    expect(r2.csr(CSR.scause)).toBe(INTERRUPT | 6n);
+    expect(r2.csr(CSR.hstatus) & (HS.SPV | HS.SPVP)).toBe(HS.SPV);
+  });
+  it('an interrupt taken into M from V=1 sets MPV, and MRET returns to V=1', async () => {
+    const p = new Asm();
+    p.openPmp().la(t0, 'mh').csrw(CSR.mtvec, t0).csrwv(CSR.mie, 1 << 3).csrwv(CSR.mip, 0);
+    enterV(p, PRV_S, 'vs');
+    p.label('vs').li(s0, 0x0200_0000n).li(t0, 1).i('sw', { rs1: s0, rs2: t0, imm: 0 }).label('after').nop().halt(); // CLINT msip
+    p.align(4).label('mh').csrr(a0, CSR.mcause).csrr(a1, CSR.mstatus).csrr(a2, CSR.mepc);
+    p.li(s0, 0x0200_0000n).i('sw', { rs1: s0, rs2: 0, imm: 0 }).i('mret');
+    const r = await run(p);
+    expectHalt(r);
+    expect(r.x(a0)).toBe(INTERRUPT | 3n);
+    expect(r.x(a1) & (MPV | MGVA)).toBe(MPV);
+    expect(r.core.virt).toBe(true);
+  });
+  it('floating point with V=1 needs both mstatus.FS and vsstatus.FS; a write makes both Dirty', async () => {
+    const fp = (q: Asm) => q.label('bad').i('fadd.d', { frd: 1, frs1: 2, frs2: 3 }).halt();
+    const p = new Asm();
+    p.openPmp().fpOn();
+    enterV(p, PRV_S, 'vs');
+    fp(p.label('vs'));
+    const r = await run(p);
+    expectTrap(r, { cause: CAUSE.ILLEGAL, epc: r.addr('bad') });
+    const q = new Asm();
+    q.openPmp().csrwv(CSR.vsstatus, 1n << 13n);
+    enterV(q, PRV_S, 'vs');
+    fp(q.label('vs'));
+    const r2 = await run(q);
+    expectTrap(r2, { cause: CAUSE.ILLEGAL, epc: r2.addr('bad') });
+    const b = new Asm();
+    b.openPmp().fpOn().csrwv(CSR.vsstatus, 1n << 13n);
+    enterV(b, PRV_S, 'vs');
+    fp(b.label('vs'));
+    const r3 = await run(b);
+    expectHalt(r3);
+    expect(r3.csr(CSR.vsstatus) & (MS.FS | MS.SD)).toBe(MS.FS | MS.SD);
+    expect(r3.csr(CSR.mstatus) & MS.FS).toBe(MS.FS);
+    // HS-mode ignores vsstatus.FS
+    const h = new Asm();
+    h.openPmp().fpOn().enter(PRV_S, 'hs');
+    fp(h.label('hs'));
+    expectHalt(await run(h));
+  });
+  it('the H instruction encodings (spec opcode map)', () => {
+    expect(encode('hfence.vvma', { rs1: 0, rs2: 0 })).toBe(0x2200_0073);
+    expect(encode('hfence.gvma', { rs1: 0, rs2: 0 })).toBe(0x6200_0073);
+    expect(encode('hlv.d', { rd: 10, rs1: 11 })).toBe(0x6c05_c573);
+    expect(encode('hlvx.wu', { rd: 10, rs1: 11 })).toBe(0x6835_c573);
+    expect(encode('hsv.w', { rs1: 11, rs2: 12 })).toBe(0x6ac5_c073);
+  });
+});
