@@ -141,17 +141,26 @@ describe('H CSRs: writable bits (WARL) and read-only bits', () => {
     expect(r.x(a0) & VS_ALL).toBe(0n);
     expect(r.x(a1) & VS_ALL).toBe(0n);
   });
-  it('hgatp: Sv39x4/Sv48x4 accepted, other modes ignored; 14 VMID bits; PPN[1:0] read as zero', async () => {
+  it('hgatp: Sv39x4/Sv48x4 accepted; 14 VMID bits; PPN[1:0] read as zero', async () => {
     const sv39 = (8n << 60n) | (0xffffn << 44n) | 0xfff_ffff_ffffn;
     const { v } = await writeRead([
-      [CSR.hgatp, sv39], [CSR.hgatp, (10n << 60n) | 5n], [CSR.hgatp, (1n << 60n) | 5n],
-      [CSR.hgatp, (9n << 60n) | (0x1234n << 44n) | 0x8_0004n], [CSR.hgatp, 0n],
+      [CSR.hgatp, sv39], [CSR.hgatp, (9n << 60n) | (0x1234n << 44n) | 0x8_0004n], [CSR.hgatp, 0n],
     ]);
     expect(v[0]).toBe((8n << 60n) | (0x3fffn << 44n) | 0xfff_ffff_fffcn);
-    expect(v[1]).toBe(v[0]); // Sv57x4: not supported, the write has no effect
-    expect(v[2]).toBe(v[0]);
-    expect(v[3]).toBe((9n << 60n) | (0x1234n << 44n) | 0x8_0004n);
-    expect(v[4]).toBe(0n);
+    expect(v[1]).toBe((9n << 60n) | (0x1234n << 44n) | 0x8_0004n);
+    expect(v[2]).toBe(0n);
+  });
+  it('hgatp: a write with an unsupported MODE is not ignored (unlike satp): MODE is WARL, VMID and PPN are written', async () => {
+    // H chapter, hgatp: "A write to hgatp with an unsupported MODE value is not ignored as it
+    // is for satp. Instead, the fields of hgatp are WARL in the normal way."
+    const { v } = await writeRead([
+      [CSR.hgatp, (8n << 60n) | 0x100n], [CSR.hgatp, (10n << 60n) | (5n << 44n) | 0x207n],
+      [CSR.hgatp, (9n << 60n) | 0x100n], [CSR.hgatp, (1n << 60n) | 0x30bn],
+    ]);
+    expect([0n, 8n, 9n]).toContain(v[1] >> 60n); // some supported MODE (Sv57x4 is not)
+    expect(v[1] & ((1n << 60n) - 1n)).toBe((5n << 44n) | 0x204n);
+    expect([0n, 8n, 9n]).toContain(v[3] >> 60n);
+    expect(v[3] & ((1n << 60n) - 1n)).toBe(0x308n);
   });
   it('henvcfg: FIOM writable; STCE only while menvcfg.STCE = 1 (read-only zero otherwise)', async () => {
     const { v } = await writeRead([

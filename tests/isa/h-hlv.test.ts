@@ -186,6 +186,27 @@ describe('HLV/HSV permissions: SPVP, SUM, MXR, HLVX', () => {
     expect(cause).toBe(0);
     expect(r.x(a0)).toBe(0x5566_7788n);
   });
+  it('HLVX needs PMP execute and read permission for the physical address; HLV needs read only', async () => {
+    // H chapter, HLVX: "the supervisor physical memory attributes must grant both execute and
+    // read permissions"; PMP entry 0 makes PA_A's page read-only (R), entry 1 opens the rest
+    const pmp = (q: Asm) => {
+      q.csrwv(CSR.pmpaddr0, (PA_A >> 2n) | 0x1ffn).csrwv(CSR.pmpaddr1, -1).csrwv(CSR.pmpcfg0, 0x1f_19n);
+    };
+    const hlv = await one(hlvw, { setup: pmp });
+    expect(hlv.cause).toBe(0);
+    expect(hlv.r.x(a0)).toBe(0x5566_7788n);
+    const hlvx = await one(hlvxwu, { setup: pmp });
+    expect(hlvx.cause).toBe(CAUSE.LOAD_ACCESS);
+    expect(hlvx.r.csr(CSR.mtval)).toBe(VA);
+    expect(hlvx.r.trapMstatus & MGVA).toBe(MGVA);
+    expect((await one(['hsv.d', { rs1: s0, rs2: a0 }], { setup: pmp })).cause).toBe(CAUSE.STORE_ACCESS);
+    // and an execute-only PMP region does not let HLVX (or HLV) read
+    const xo = (q: Asm) => {
+      q.csrwv(CSR.pmpaddr0, (PA_A >> 2n) | 0x1ffn).csrwv(CSR.pmpaddr1, -1).csrwv(CSR.pmpcfg0, 0x1f_1cn);
+    };
+    expect((await one(hlvxwu, { setup: xo })).cause).toBe(CAUSE.LOAD_ACCESS);
+    expect((await one(hlvw, { setup: xo })).cause).toBe(CAUSE.LOAD_ACCESS);
+  });
   it('HLVX with SPVP = 0: an executable U page', async () => {
     expect((await one(hlvxwu, { vsFlags: V | PX | PU | PA | PD, hstatus: 0n })).cause).toBe(0);
     expect((await one(hlvxwu, { vsFlags: V | PX | PA | PD, hstatus: 0n })).cause).toBe(CAUSE.LOAD_PF);

@@ -612,3 +612,40 @@ describe('compiled code (JIT) under two-stage translation', () => {
     expect(b.x).toBe(a.x);
   });
 });
+
+describe('more two-stage corner cases', () => {
+  it('a 32-bit instruction straddling into a page the G-stage does not map: fetch guest-page fault at the second half', async () => {
+    const p = guest((vs, g) => {
+      vs!.map(VA, GPA_X, RWX);
+      vs!.map(VA + 0x1000n, GPA_X + 0x1000n, RWX);
+      g!.map(GPA_X, PA_A, GRWX);
+    }, (q) => q.li(s0, VA + 0xffen).i('jalr', { rd: 0, rs1: s0, imm: 0 }), { vs: 3, g: 3 });
+    // at VA + 0xffe: the low half of an addi (not compressed)
+    p.pokes.push([PA_A + 0xffen, new Uint8Array([0x13, 0x05])]);
+    const r = await run(p);
+    // mtval: the portion of the instruction that faulted (privileged spec, stval; H chapter,
+    // "Guest-Page Faults"), mtval2 the GPA of exactly that address
+    expectTrap(r, { cause: CAUSE.FETCH_GPF, epc: VA + 0xffen, tval: VA + 0x1000n });
+    expect(r.csr(CSR.mtval2)).toBe((GPA_X + 0x1000n) >> 2n);
+    expect(r.csr(CSR.mtinst)).toBe(0n);
+    expect(r.trapMstatus & (MPV | MGVA)).toBe(MPV | MGVA);
+  });
+  it('a non-canonical VA under Sv39 is a VS-stage page fault; under vsatp Bare, a guest-page fault', async () => {
+    const bad = 0x80_0000_0000n;
+    const p = guest(() => {}, (q) => q.li(s0, bad).label('bad').i('ld', { rd: a0, rs1: s0, imm: 0 }), { vs: 3, g: 3 });
+    const r = await run(p);
+    expectGuestFault(r, { cause: CAUSE.LOAD_PF, epc: r.addr('bad'), tval: bad });
+    const top = 0xffff_ffff_ffff_f000n;
+    const q = guest(() => {}, (x) => x.li(s0, top).label('bad').i('ld', { rd: a0, rs1: s0, imm: 8 }), { g: 3 });
+    const r2 = await run(q);
+    expectGuestFault(r2, { cause: CAUSE.LOAD_GPF, epc: r2.addr('bad'), tval: top + 8n, tval2: (top + 8n) >> 2n, tinst: 0x3503n });
+  });
+  it('fetch access fault with V=1 (G-stage maps code outside RAM): cause 1, GVA = 1', async () => {
+    const p = guest((vs, g) => {
+      vs!.map(VA, GPA_X, RWX);
+      g!.map(GPA_X, 0x4000_0000n, GRWX);
+    }, (q) => q.li(s0, VA).i('jalr', { rd: 0, rs1: s0, imm: 0 }), { vs: 3, g: 3 });
+    const r = await run(p);
+    expectGuestFault(r, { cause: CAUSE.FETCH_ACCESS, epc: VA, tval: VA });
+  });
+});
