@@ -247,12 +247,13 @@ function writeVsie(num: u32, v: u64): void {
   csrRawSet(C.CSR_MIE, (csrRaw(C.CSR_MIE) & ~m) | ((v << 1) & m));
   requestStop();
 }
-// hgatp: MODE Bare, Sv39x4 or Sv48x4 (others: no effect), 14 VMID bits, PPN of a 16 KiB
-// aligned root (its two low bits read as zero)
+// hgatp: MODE Bare, Sv39x4 or Sv48x4, 14 VMID bits, PPN of a 16 KiB aligned root (its two
+// low bits read as zero). Unlike satp, a write with an unsupported MODE is not ignored: the
+// fields are WARL one by one (H chapter, hgatp), so MODE keeps its value and VMID/PPN are written.
 const HGATP_VMID_PPN: u64 = (<u64>0x3fff << 44) | (0xfff_ffff_ffff & ~<u64>3);
 function writeHgatp(num: u32, v: u64): void {
-  const mode = v >> 60;
-  if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) return;
+  let mode = v >> 60;
+  if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) mode = csrRaw(num) >> 60;
   csrRawSet(num, (mode << 60) | (v & HGATP_VMID_PPN));
   tlbFlushVirt();
 }
