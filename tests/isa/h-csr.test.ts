@@ -414,6 +414,27 @@ describe('S CSRs access their VS counterparts while V=1', () => {
   });
 });
 
+describe('Sstc CSRs with V=1: virtual instruction only if HS-mode could make the access', () => {
+  // H chapter, "Virtual Instruction Exception": VS/VU accesses to hypervisor/VS CSRs and VU
+  // accesses to supervisor CSRs are virtual-instruction exceptions "when the same access would
+  // be allowed in HS-mode"; Sstc: menvcfg.STCE = 0 or mcounteren.TM = 0 makes stimecmp and
+  // vstimecmp illegal below M-mode.
+  const cases: [string, number, number, bigint, number, bigint][] = [
+    // what, privilege, CSR, menvcfg, mcounteren, expected cause
+    ['VU stimecmp, STCE=0', PRV_U, CSR.stimecmp, 0n, 2, 2n],
+    ['VU stimecmp, TM=0', PRV_U, CSR.stimecmp, STCE, 0, 2n],
+    ['VU stimecmp, STCE=1 TM=1', PRV_U, CSR.stimecmp, STCE, 2, 22n],
+    ['VS vstimecmp, STCE=0', PRV_S, CSR.vstimecmp, 0n, 2, 2n],
+    ['VS vstimecmp, TM=0', PRV_S, CSR.vstimecmp, STCE, 0, 2n],
+    ['VS vstimecmp, STCE=1 TM=1', PRV_S, CSR.vstimecmp, STCE, 2, 22n],
+    ['VU vstimecmp, STCE=0', PRV_U, CSR.vstimecmp, 0n, 2, 2n],
+  ];
+  it.each(cases)('%s', async (_, prv, csr, menvcfg, mcounteren, want) => {
+    const setup = (p: Asm) => p.csrwv(CSR.menvcfg, menvcfg).csrwv(CSR.henvcfg, STCE).csrwv(CSR.mcounteren, mcounteren).csrwv(CSR.hcounteren, 2);
+    expect(await csrProbes(prv, true, [csr], setup)).toEqual([want]);
+  });
+});
+
 describe('counters with V=1: hcounteren', () => {
   // [privilege, mcounteren, hcounteren, scounteren, expected cause]
   const cases: [number, number, number, number, bigint][] = [
