@@ -520,7 +520,10 @@ export function csrAccess(num: u32, op: u32, operand: u64, doRead: bool, doWrite
   if (virt) {
     // hypervisor and VS CSRs from VS/VU, supervisor CSRs from VU: HS-mode could access them
     if (level == 2 || (level == 1 && priv == PRV_U)) {
-      csrFault = VIRTUAL;
+      // only when HS-mode could make the access (H chapter, "Virtual Instruction Exception"):
+      // Sstc keeps stimecmp/vstimecmp illegal below M with menvcfg.STCE or mcounteren.TM clear
+      const hsCan = d.pred != P_STIMECMP || (stce() && (csrRaw(C.CSR_MCOUNTEREN) & 2) != 0);
+      csrFault = hsCan ? VIRTUAL : ILLEGAL;
       return 0;
     }
   } else if ((level == 2 ? PRV_S : level) > priv) return 0;
