@@ -122,6 +122,24 @@ describe('HLV/HLVX/HSV: data and widths', () => {
       expect(r.x(a0)).toBe(0x5a5an);
     }
   });
+  it('MPRV does not affect HLV/HSV: from M-mode with MPRV = 1 (MPP = S, MPV = 0, satp Sv39) they still translate as V=1', async () => {
+    const p = new Asm();
+    const hs = new PageTables(p, 3, HS_POOL);
+    hs.map(VA, PA_B, RW);
+    const vs = new VsTables(p, 3, VS_POOL);
+    vs.map(VA, GPA_X, RW);
+    const g = new GTables(p, 3, G_POOL);
+    g.map(RAM, RAM, GRW, 2);
+    g.map(GPA_X, PA_A, GRW);
+    p.openPmp().csrwv(CSR.satp, hs.satp).csrwv(CSR.vsatp, vs.satp).csrwv(CSR.hgatp, g.hgatp).csrwv(CSR.hstatus, HS.SPVP);
+    p.li(s0, VA).csrsv(CSR.mstatus, MS.MPRV | (1n << 11n));
+    p.i('hlv.d', { rd: a0, rs1: s0 }).i('ld', { rd: a1, rs1: s0, imm: 0 }).li(a2, 0x77).i('hsv.d', { rs1: s0, rs2: a2 });
+    p.csrcv(CSR.mstatus, MS.MPRV).label('end').i('ecall');
+    p.poke64(PA_A, 0xaaaan).poke64(PA_B, 0xbbbbn);
+    const r = await run(p);
+    expectTrap(r, { cause: 11, epc: r.addr('end') });
+    expect([r.x(a0), r.x(a1), r.read64(PA_A), r.read64(PA_B)]).toEqual([0xaaaan, 0xbbbbn, 0x77n, 0xbbbbn]);
+  });
   it('from U-mode without hstatus.HU: illegal instruction', async () => {
     const { r, cause } = await one(hlvw, { prv: PRV_U, hstatus: HS.SPVP });
     expect(cause).toBe(CAUSE.ILLEGAL);
