@@ -247,12 +247,13 @@ function writeVsie(num: u32, v: u64): void {
   csrRawSet(C.CSR_MIE, (csrRaw(C.CSR_MIE) & ~m) | ((v << 1) & m));
   requestStop();
 }
-// hgatp: MODE Bare, Sv39x4 or Sv48x4 (others: no effect), 14 VMID bits, PPN of a 16 KiB
-// aligned root (its two low bits read as zero)
+// hgatp: MODE Bare, Sv39x4 or Sv48x4, 14 VMID bits, PPN of a 16 KiB aligned root (its two
+// low bits read as zero). Unlike satp, a write with an unsupported MODE is not ignored: the
+// fields are WARL one by one (H chapter, hgatp), so MODE keeps its value and VMID/PPN are written.
 const HGATP_VMID_PPN: u64 = (<u64>0x3fff << 44) | (0xfff_ffff_ffff & ~<u64>3);
 function writeHgatp(num: u32, v: u64): void {
-  const mode = v >> 60;
-  if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) return;
+  let mode = v >> 60;
+  if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) mode = csrRaw(num) >> 60;
   csrRawSet(num, (mode << 60) | (v & HGATP_VMID_PPN));
   tlbFlushVirt();
 }
@@ -519,7 +520,10 @@ export function csrAccess(num: u32, op: u32, operand: u64, doRead: bool, doWrite
   if (virt) {
     // hypervisor and VS CSRs from VS/VU, supervisor CSRs from VU: HS-mode could access them
     if (level == 2 || (level == 1 && priv == PRV_U)) {
-      csrFault = VIRTUAL;
+      // only when HS-mode could make the access (H chapter, "Virtual Instruction Exception"):
+      // Sstc keeps stimecmp/vstimecmp illegal below M with menvcfg.STCE or mcounteren.TM clear
+      const hsCan = d.pred != P_STIMECMP || (stce() && (csrRaw(C.CSR_MCOUNTEREN) & 2) != 0);
+      csrFault = hsCan ? VIRTUAL : ILLEGAL;
       return 0;
     }
   } else if ((level == 2 ? PRV_S : level) > priv) return 0;

@@ -2,10 +2,10 @@
 // else (misses, page-crossing accesses, MMIO, faults) goes to the slow paths below.
 // Misaligned loads and stores are done in hardware, as QEMU does; atomics must be aligned.
 import {
-  raise, ACCESS_READ, ACCESS_WRITE, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, trapPending,
+  raise, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, trapPending,
 } from '../hart/state';
 import { tlbRead, tlbWrite, tlbSlot, tlbTag, tlbInsert, dataPriv, dataVirt, countTlbHit, countTlbMiss } from './tlb';
-import { translate, isRam, ramHost, accessFaultCause } from './walk';
+import { translate, isRam, ramHost, accessFaultCause, readNeedsExec } from './walk';
 import { pmpCheck, pmpPageUniform } from './pmp';
 import { busRead, busWrite, busOk } from '../devices/bus';
 import { invalidateCode, pageHasCode } from '../hart/icache';
@@ -61,7 +61,8 @@ function resolve(va: u64, size: u32, access: u32): u64 {
   const p = hyper ? <u32>hyperPriv : dataPriv;
   const pa = translate(va, access, p, hyper || dataVirt);
   if (trapPending) return 0;
-  if (!pmpCheck(pa, size, access, p)) {
+  // HLVX: the physical memory attributes must grant execute as well as read (H chapter, HLVX)
+  if (!pmpCheck(pa, size, access, p) || (hyper && readNeedsExec && !pmpCheck(pa, size, ACCESS_EXEC, p))) {
     raise(accessFaultCause(access), va);
     return 0;
   }

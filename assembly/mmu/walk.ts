@@ -186,7 +186,12 @@ function walk(va: u64, access: u32, p: u32, root: u64, levels: i32, extraBits: u
     // the VS-stage's tables are in guest physical memory: the G-stage translates each read
     let ptePa = pteAddr;
     if (stage == STAGE_VS) {
+      // an implicit load: HLVX's execute-instead-of-read check is for the final access only
+      // (H chapter, "Two-Stage Address Translation": VS-stage table accesses are checked as loads)
+      const hlvx = readNeedsExec;
+      readNeedsExec = false;
       ptePa = gStage(pteAddr, ACCESS_READ, false);
+      readNeedsExec = hlvx;
       if (walkFault != WALK_OK) return ptFault(pteAddr, false);
     }
     walkRefs++;

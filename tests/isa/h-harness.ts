@@ -1,0 +1,145 @@
+// Helpers of the H-extension tests (privileged spec, "Hypervisor Extension" chapter):
+// hstatus bits, entering VS/VU-mode, a probe handler that records traps and continues, and
+// G-stage (Sv39x4/Sv48x4) page tables with their 16 KiB root.
+import { Asm, CSR, PTE, PageTables, R, RAM } from './harness.js';
+
+/** hstatus fields (H chapter, "Hypervisor Status Register"). */
+export const HS = {
+  GVA: 1n << 6n, SPV: 1n << 7n, SPVP: 1n << 8n, HU: 1n << 9n, VGEIN: 0x3fn << 12n,
+  VTVM: 1n << 20n, VTW: 1n << 21n, VTSR: 1n << 22n, VSXL: 3n << 32n,
+} as const;
+/** mstatus fields the H extension adds. */
+export const MPV = 1n << 39n;
+export const MGVA = 1n << 38n;
+/** VS-level interrupt bits of mip/mie/hip/hie/hvip. */
+export const VSSIP = 1n << 2n;
+export const VSTIP = 1n << 6n;
+export const VSEIP = 1n << 10n;
+export const VS_ALL = VSSIP | VSTIP | VSEIP;
+export const STCE = 1n << 63n;
+
+export const CAUSE = {
+  ILLEGAL: 2, VIRTUAL: 22, LOAD_PF: 13, STORE_PF: 15, FETCH_PF: 12,
+  FETCH_GPF: 20, LOAD_GPF: 21, STORE_GPF: 23, LOAD_ACCESS: 5, STORE_ACCESS: 7, FETCH_ACCESS: 1,
+  U_ECALL: 8, S_ECALL: 9, VS_ECALL: 10, M_ECALL: 11,
+} as const;
+
+/** mret into VS (prv = 1) or VU (prv = 0) at `label`: MPV = 1 (clobbers t6). */
+export function enterV(p: Asm, prv: number, label: string): Asm {
+  p.csrsv(CSR.mstatus, MPV);
+  return p.enter(prv, label);
+}
+
+const { a4, a5, s11 } = R;
+/**
+ * Probe mode: M-mode traps record mcause in a5 and mtval in a4 and resume after the
+ * (4-byte) faulting instruction, in the mode it came from (MPP/MPV). Each probe: a5 = -1,
+ * the instruction, then a5/a4 stored to the `out` array at s11 (advanced 16 each).
+ */
+export function probeSetup(p: Asm): Asm {
+  p.la(R.t6, '__probe').csrw(CSR.mtvec, R.t6).la(s11, '__out');
+  return p;
+}
+export function probe(p: Asm, name: string, ops: Record<string, number> = {}): Asm {
+  p.li(a5, -1).li(a4, 0).i(name, ops);
+  return p.i('sd', { rs1: s11, rs2: a5, imm: 0 }).i('sd', { rs1: s11, rs2: a4, imm: 8 }).i('addi', { rd: s11, rs1: s11, imm: 16 });
+}
+/** The probe handler and the result array (call after the test code, before run). */
+export function probeTail(p: Asm, n: number): Asm {
+  p.align(4).label('__probe');
+  p.csrr(a5, CSR.mcause).csrr(a4, CSR.mtval);
+  p.csrr(R.t6, CSR.mepc).i('addi', { rd: R.t6, rs1: R.t6, imm: 4 }).csrw(CSR.mepc, R.t6).i('mret');
+  p.align(8).label('__out').bytes(new Uint8Array(16 * n));
+  return p;
+}
+/** The recorded [mcause or -1, mtval] of each probe. */
+export function probeResults(r: { read64(pa: bigint): bigint; addr(l: string): bigint }, n: number): [bigint, bigint][] {
+  const out = r.addr('__out');
+  return Array.from({ length: n }, (_, k) => [BigInt.asIntN(64, r.read64(out + BigInt(16 * k))), r.read64(out + BigInt(16 * k + 8))]);
+}
+
+/**
+ * Page tables for either stage. G-stage (H chapter, "Guest Physical Address Translation"):
+ * Sv39x4/Sv48x4, the root 16 KiB with 11 index bits (rootBits 11), `pool` 16 KiB aligned.
+ * VS-stage tables may sit at a guest physical address other than their physical one: the
+ * tables are written at pool (physical) and point to each other by pool + gpaOffset.
+ */
+export class Tables {
+  readonly root: bigint;
+  private next: bigint;
+  private tables = new Map<bigint, Map<number, bigint>>();
+  constructor(readonly p: Asm, readonly levels: 3 | 4, pool: bigint, readonly rootBits = 11, readonly gpaOffset = 0n) {
+    if (rootBits === 11 && pool & 0x3fffn) throw new Error('G-stage root must be 16 KiB aligned');
+    this.root = pool;
+    this.next = pool + (rootBits === 11 ? 0x4000n : 0x1000n);
+    this.tables.set(this.root, new Map());
+  }
+  /** hgatp (rootBits 11) or vsatp value. */
+  get atp(): bigint {
+    const mode = (this.levels === 3 ? 8n : 9n) << 60n;
+    return mode | ((this.root + this.gpaOffset) >> 12n);
+  }
+  get hgatp(): bigint {
+    return this.atp;
+  }
+  private index(a: bigint, level: number): number {
+    const mask = level === this.levels - 1 ? (1n << BigInt(this.rootBits)) - 1n : 0x1ffn;
+    return Number((a >> (12n + 9n * BigInt(level))) & mask);
+  }
+  private set(table: bigint, idx: number, v: bigint): void {
+    this.tables.get(table)!.set(idx, v);
+    this.p.poke64(table + BigInt(idx * 8), v);
+  }
+  /** Physical address of the PTE for `a` at `level` (creating the tables above it). */
+  pteAddr(a: bigint, level: number): bigint {
+    let table = this.root;
+    for (let l = this.levels - 1; l > level; l--) {
+      const idx = this.index(a, l);
+      let e = this.tables.get(table)!.get(idx);
+      if (e === undefined) {
+        const t = this.next;
+        this.next += 0x1000n;
+        this.tables.set(t, new Map());
+        e = PageTables.pte(t + this.gpaOffset, PTE.V);
+        this.set(table, idx, e);
+      }
+      table = ((e >> 10n) << 12n) - this.gpaOffset;
+    }
+    return table + BigInt(this.index(a, level) * 8);
+  }
+  map(a: bigint, pa: bigint, flags: bigint, level = 0): bigint {
+    return this.raw(a, PageTables.pte(pa, flags), level);
+  }
+  raw(a: bigint, pteValue: bigint, level = 0): bigint {
+    const at = this.pteAddr(a, level);
+    const table = at & ~0xfffn;
+    this.set(table, Number((at & 0xfffn) / 8n), pteValue);
+    return at;
+  }
+  /** Physical addresses of the 4 KiB table pages allocated so far (a 16 KiB root as 4). */
+  get pages(): bigint[] {
+    const out: bigint[] = [];
+    for (const t of this.tables.keys()) {
+      out.push(t);
+      if (t === this.root && this.rootBits === 11) out.push(t + 0x1000n, t + 0x2000n, t + 0x3000n);
+    }
+    return out;
+  }
+}
+/** G-stage tables (Sv39x4 with levels 3, Sv48x4 with 4). */
+export class GTables extends Tables {
+  constructor(p: Asm, levels: 3 | 4, pool: bigint) {
+    super(p, levels, pool, 11, 0n);
+  }
+}
+/** VS-stage tables (Sv39/Sv48) at physical `pool`, seen by the guest at pool + gpaOffset. */
+export class VsTables extends Tables {
+  constructor(p: Asm, levels: 3 | 4, pool: bigint, gpaOffset = 0n) {
+    super(p, levels, pool, 9, gpaOffset);
+  }
+  get satp(): bigint {
+    return this.atp;
+  }
+}
+
+export { RAM };
