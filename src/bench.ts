@@ -31,7 +31,8 @@ export type BenchmarkName = keyof typeof BENCHMARKS;
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
 
 /** Which teaching-kernel build each machine type boots (guests/kernel/README.md). */
-const KERNEL_BUILD: Partial<Record<MachineType, string>> = { native: 'kernel-native.elf', paravirt: 'kernel-pv.elf' };
+// hw-assist runs the native build unmodified (in VS-mode)
+const KERNEL_BUILD: Partial<Record<MachineType, string>> = { native: 'kernel-native.elf', paravirt: 'kernel-pv.elf', 'hw-assist': 'kernel-native.elf' };
 /** The machine types that run the teaching kernel today (runBench's default). */
 export const BENCH_TYPES = Object.keys(KERNEL_BUILD) as MachineType[];
 
@@ -112,12 +113,18 @@ export interface BenchResult {
   trapsPerOp: number;
   exceptionsPerOp: number;
   interruptsPerOp: number;
-  /** exits from the core to the host's device models (MMIO stores, PV block notifies) per operation */
+  /**
+   * exits per operation: the guest leaving for the layer below it other than by a hypercall
+   * of its own: to the host's device models (MMIO stores, PV block notifies), and under
+   * hw-assist every VM exit to the VMM (SBI calls, emulated MMIO, ...)
+   */
   exitsPerOp: number;
   /** hypercalls per operation: the paravirt VMM's, or SBI calls answered by the host firmware */
   hypercallsPerOp: number;
   /** trap-and-emulate events per operation: privileged instructions the (deprivileged) kernel executed anyway */
   emulatedPerOp: number;
+  /** page-table references of two-stage (VS over G) walks per operation (H extension; 0 elsewhere) */
+  walkRefs2dPerOp: number;
   /** other counters per operation */
   tlbMissesPerOp: number;
   pageWalksPerOp: number;
@@ -311,7 +318,7 @@ const byCause = (long: bigint[], short: bigint[], names: string[], ops: number) 
 
 const emptyResult = (benchmark: string, type: string, status: 'skipped' | 'error', reason: string): BenchResult => ({
   benchmark, type, status, reason, ops: 0, nsPerOp: NaN, nsPerOpError: NaN, instructionsPerOp: NaN, hostInstructionsPerOp: NaN, guestNsPerOp: NaN,
-  trapsPerOp: NaN, exceptionsPerOp: NaN, interruptsPerOp: NaN, exitsPerOp: NaN, hypercallsPerOp: NaN, emulatedPerOp: NaN,
+  trapsPerOp: NaN, exceptionsPerOp: NaN, interruptsPerOp: NaN, exitsPerOp: NaN, hypercallsPerOp: NaN, emulatedPerOp: NaN, walkRefs2dPerOp: NaN,
   tlbMissesPerOp: NaN, pageWalksPerOp: NaN, tlbFlushesPerOp: NaN, exceptionsByCause: {}, interruptsByCause: {},
 });
 
@@ -416,7 +423,7 @@ function measure(type: string, name: string, n: number, short: KernelRun[], long
   const s = short[0].stats;
   const l = long[0].stats;
   const per = (k: 'traps' | 'interrupts' | 'mmioExits' | 'sbiCalls' | 'instret' | 'tlbMisses' | 'pageWalks' | 'tlbFlushes' |
-    'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults') => Number(l[k] - s[k]) / ops;
+    'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults' | 'hvExits' | 'walkRefs2d') => Number(l[k] - s[k]) / ops;
   const sample = (p: BenchLine, rs: KernelRun[], iters: number, ms: number): BenchSample =>
     ({ iters, ...p, ms, allMs: rs.map((r) => r.ms), jitCompileMs: rs.map((r) => r.stats.jit?.compileMs ?? 0) });
   return {
@@ -432,9 +439,10 @@ function measure(type: string, name: string, n: number, short: KernelRun[], long
     trapsPerOp: per('traps') + per('interrupts'),
     exceptionsPerOp: per('traps'),
     interruptsPerOp: per('interrupts'),
-    exitsPerOp: per('mmioExits') + per('pvHostExits'),
+    exitsPerOp: per('mmioExits') + per('pvHostExits') + per('hvExits'),
     hypercallsPerOp: per('sbiCalls') + per('pvHypercalls'),
     emulatedPerOp: per('pvPrivFaults'),
+    walkRefs2dPerOp: per('walkRefs2d'),
     tlbMissesPerOp: per('tlbMisses'),
     pageWalksPerOp: per('pageWalks'),
     tlbFlushesPerOp: per('tlbFlushes'),
@@ -455,7 +463,7 @@ function fmt(x: number | undefined, digits?: number): string {
 
 const pct = (r: BenchResult) => (Number.isFinite(r.nsPerOpError) && r.nsPerOp > 0 ? `±${Math.round((100 * r.nsPerOpError) / r.nsPerOp)}%` : '');
 
-const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'emulated/op', 'vs native'] as const;
+const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'emulated/op', '2-D refs/op', 'vs native'] as const;
 /** columns whose text is left-aligned */
 const LEFT = 2;
 
@@ -464,7 +472,7 @@ function rowCells(report: BenchReport, r: BenchResult): string[] {
   if (r.status !== 'ok') return [r.benchmark, r.type, n, `${r.status}: ${r.reason}`];
   return [
     r.benchmark, r.type, n, fmt(r.nsPerOp), pct(r), fmt(r.instructionsPerOp, 1), fmt(r.trapsPerOp), fmt(r.exitsPerOp),
-    fmt(r.hypercallsPerOp), fmt(r.emulatedPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
+    fmt(r.hypercallsPerOp), fmt(r.emulatedPerOp), fmt(r.walkRefs2dPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
   ];
 }
 
@@ -472,8 +480,10 @@ const HOW = [
   'ns/op: host time of machine.run() with 2N iterations minus with N, over the operations between them (fastest of each);',
   '  ±: the second-fastest runs minus the fastest, relative. insns/op: guest instructions per operation, kernel included',
   '  (the guest\'s instret around the measured part). traps: exceptions + interrupts the hart took; exits: exits to the',
-  '  host\'s device models (MMIO stores, PV block notifies); hypercalls: calls to the paravirt VMM, or SBI calls answered',
-  '  by the host; emulated: privileged instructions that trapped to be emulated. vs native: ns/op over native\'s.',
+  '  host\'s device models (MMIO stores, PV block notifies) and, under hw-assist, every VM exit to the VMM (SBI calls,',
+  '  emulated MMIO); hypercalls: calls to the paravirt VMM, or SBI calls answered by the host or the hw-assist VMM;',
+  '  emulated: privileged instructions that trapped to be emulated; 2-D refs: page-table references of two-stage',
+  '  (VS-stage over G-stage) walks. vs native: ns/op over native\'s.',
 ];
 
 const kernelsText = (report: BenchReport) => Object.entries(report.kernels).map(([t, k]) => `${t} ${k}`).join(', ');
@@ -635,9 +645,10 @@ ${desc}
 <dt>±</dt><dd>The second-fastest runs minus the fastest ones, relative to ns/op: how much the number may move.</dd>
 <dt>insns/op</dt><dd>Guest instructions per operation, the kernel's included: the guest reads <code>instret</code> around the measured part. Hover for the count the machine made between the N and 2N runs (it includes work outside the measured part, such as page_fault's unmapping).</dd>
 <dt>traps/op</dt><dd>Exceptions and interrupts the hart took per operation (hover for the causes).</dd>
-<dt>exits/op</dt><dd>Exits from the core to the host's device models per operation: stores to virtio-mmio registers (native), PV block ring notifies (paravirt).</dd>
-<dt>hypercalls/op</dt><dd>Calls from the kernel to the layer below it per operation: to the paravirt VMM (paravirt), or to the firmware (SBI) answered by the host (native).</dd>
+<dt>exits/op</dt><dd>Exits per operation: from the core to the host's device models (stores to virtio-mmio registers, native; PV block ring notifies, paravirt), and under hw-assist every VM exit of the guest to the VMM (its SBI calls, its device accesses emulated on guest-page faults).</dd>
+<dt>hypercalls/op</dt><dd>Calls from the kernel to the layer below it per operation: to the paravirt VMM (paravirt), or to the firmware (SBI) answered by the host (native) or by the hw-assist VMM (hw-assist: each one a VM exit).</dd>
 <dt>emulated/op</dt><dd>Trap-and-emulate events per operation: privileged instructions a deprivileged kernel executed anyway, each trapping to the VMM. A paravirtual kernel makes hypercalls instead, so its count is 0.</dd>
+<dt>2-D refs/op</dt><dd>Page-table references of two-stage walks per operation (hw-assist): each TLB miss of the guest walks its own table (VS-stage), and every guest-physical address on the way, its table entries included, through the VMM's G-stage: up to 15 references for Sv39 over Sv39x4 where a bare Sv39 walk makes 3.</dd>
 <dt>vs native</dt><dd>ns/op over the native machine's ns/op for the same benchmark.</dd>
 </dl>
 <p class="foot">kernels: ${esc(kernelsText(report))}; ${esc(report.memory)} RAM; block compiler (JIT) ${report.jit ? 'on' : 'off'}; ${h.node ? `Node ${esc(h.node)}` : ''}${h.platform ? ` (${esc(h.platform)})` : ''}${h.cpu ? `, ${esc(h.cpu)}${h.cpus ? ` × ${h.cpus}` : ''}` : ''}; measured in ${report.seconds.toFixed(1)} s by <code>wasmvisor bench</code>.</p>

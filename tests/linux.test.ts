@@ -107,6 +107,23 @@ describe('Debian Linux on the native machine', () => {
     expect(out).toMatch(/^sbiCalls\s+0$/m);
   }, 300_000);
 
+  it.skipIf(!!noGuest)(`boots unmodified under hw-assist (VS-mode, two-stage translation), its virtio disk through emulated MMIO${noGuest}`, async () => {
+    const s = start(['--type', 'hw-assist', '-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
+      '-drive', `file=${join(G, 'disk.ext4')},if=virtio,format=raw,readonly=on`,
+      '-append', 'console=ttyS0 quiet wvrun="uname -m; sha256sum /mnt/hello.txt"', '--stats']);
+    expect(await s.exit).toBe(0);
+    const out = s.output();
+    expect(out).toMatch(/^riscv64$/m);
+    expect(out).toContain(`${manifest.diskFiles['hello.txt']}  /mnt/hello.txt`);
+    expect(out).toContain('wasmvisor: run exit 0');
+    // every translation was two-stage; the guest's SBI calls and device accesses were VM exits
+    const stat = (n: string) => BigInt(new RegExp(`^${n}\\s+(\\d+)$`, 'm').exec(out)![1]);
+    expect(stat('walks2d')).toBe(stat('pageWalks'));
+    expect(stat('hvSbiCalls')).toBeGreaterThan(1000n);
+    expect(stat('hvMmio')).toBeGreaterThan(100n);
+    expect(stat('hvExits')).toBeGreaterThanOrEqual(stat('hvSbiCalls') + stat('hvMmio'));
+  }, 300_000);
+
   it.skipIf(!!noGuest)(`on a hart without H (-cpu rv64,h=off), insmod kvm.ko fails as on such hardware (ENODEV)${noGuest}`, async () => {
     const s = start(['-cpu', 'rv64,h=off', '-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
       '-append', `console=ttyS0 quiet wvrun="grep ^isa /proc/cpuinfo; insmod ${KVM_KO}; echo insmod=$?; ls /dev/kvm; dmesg | grep kvm"`]);
