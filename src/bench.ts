@@ -8,7 +8,7 @@
 // repeat per operation (creating the machine, booting the kernel, the warm-up, powering off).
 // Runs are repeated and the fastest run of each length taken (timer and GC noise only ever
 // add time); the counters are deterministic (`idle: 'skip'`) and taken from the first pair.
-import { createMachine, ConfigError, MACHINE_TYPES, type MachineStats, type MachineType } from './machine.js';
+import { createMachine, ConfigError, MACHINE_TYPES, quotedList, type MachineStats, type MachineType } from './machine.js';
 
 /**
  * The nanobenchmarks, in the order the kernel runs them, with the N runBench uses by default:
@@ -225,7 +225,7 @@ export function checkBenchTypes(types: readonly string[]): MachineType[] {
     const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[t];
     if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${Object.keys(MACHINE_TYPES).join(', ')})`);
     if (!info.implemented || !KERNEL_BUILD[t as MachineType])
-      throw new ConfigError(`machine type '${t}' is not implemented yet; ${Object.keys(KERNEL_BUILD).map((k) => `'${k}'`).join(' and ')} run today`);
+      throw new ConfigError(`machine type '${t}' is not implemented yet; ${quotedList(Object.keys(KERNEL_BUILD))} run today`);
   }
   return [...new Set(types)] as MachineType[];
 }

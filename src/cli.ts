@@ -7,7 +7,7 @@ import { LoadError } from './loader/elf.js';
 import { STAT_NAMES, type CoreStats } from './core.js';
 import { disassemble } from './isa/disasm.js';
 import {
-  createMachine, parseSize, ConfigError, MACHINE_TYPES, IMPLEMENTED_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
+  createMachine, parseSize, ConfigError, quotedList, MACHINE_TYPES, IMPLEMENTED_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
 } from './machine.js';
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
@@ -127,7 +127,7 @@ function parseRun(argv: string[]): RunArgs {
   }
   if (!TYPES.includes(a.type)) throw new UsageError(`unknown machine type '${a.type}' (one of: ${TYPES.join(', ')})`);
   if (!MACHINE_TYPES[a.type as keyof typeof MACHINE_TYPES].implemented)
-    throw new UsageError(`machine type '${a.type}' is not implemented yet; ${IMPLEMENTED_TYPES.map((k) => `'${k}'`).join(' and ')} run today`);
+    throw new UsageError(`machine type '${a.type}' is not implemented yet; ${quotedList(IMPLEMENTED_TYPES)} run today`);
   if (!a.kernel && (a.bios === undefined || a.bios === 'none')) throw new UsageError('-kernel FILE is required');
   if (a.idle !== undefined && a.idle !== 'sleep' && a.idle !== 'skip') throw new UsageError(`--idle takes sleep or skip, not '${a.idle}'`);
   if (a.jit !== undefined && a.jit !== 'on' && a.jit !== 'off') throw new UsageError(`--jit takes on or off, not '${a.jit}'`);

@@ -26,9 +26,14 @@ export const MACHINE_TYPES = {
   container: { implemented: false, summary: 'one shared kernel, namespaces and cgroup limits' },
 } as const;
 export type MachineType = keyof typeof MACHINE_TYPES;
-/** The types that run today, for messages: 'native' and 'paravirt'. */
+/** The types that run today, for messages (quotedList). */
 export const IMPLEMENTED_TYPES = (Object.keys(MACHINE_TYPES) as MachineType[]).filter((t) => MACHINE_TYPES[t].implemented);
-const implementedText = () => IMPLEMENTED_TYPES.map((k) => `'${k}'`).join(' and ');
+/** Names for a message: 'a', 'b' and 'c'. */
+export function quotedList(names: readonly string[]): string {
+  const q = names.map((k) => `'${k}'`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} and ${q.at(-1)}`;
+}
+const implementedText = () => quotedList(IMPLEMENTED_TYPES);
 
 /** A machine configuration that cannot work (bad size, unknown type, too little memory…). */
 export class ConfigError extends Error {

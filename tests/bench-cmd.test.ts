@@ -26,20 +26,34 @@ const SMALL = {
 describe('runBench', () => {
   let report: BenchReport;
 
-  it('measures every nanobenchmark on native and paravirt: ops, guest instructions and host ns per operation', async () => {
+  it('measures every nanobenchmark on native, paravirt and hw-assist: ops, guest instructions and host ns per operation', async () => {
     const progress: string[] = [];
     report = await runBench({ iters: SMALL, repeats: 3, onProgress: (l) => progress.push(l) });
-    expect(report.types).toEqual(['native', 'paravirt']);
+    expect(report.types).toEqual(['native', 'paravirt', 'hw-assist']);
     expect(report.benchmarks).toEqual(BENCHMARK_NAMES);
-    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
-    expect(report.kernels).toEqual({ native: expect.stringMatching(/kernel-native\.elf$/), paravirt: expect.stringMatching(/kernel-pv\.elf$/) });
+    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
+    expect(report.kernels).toEqual({
+      native: expect.stringMatching(/kernel-native\.elf$/), paravirt: expect.stringMatching(/kernel-pv\.elf$/),
+      'hw-assist': expect.stringMatching(/kernel-native\.elf$/), // unmodified
+    });
+    const hw = report.results.filter((r) => r.type === 'hw-assist');
+    for (const r of hw) expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
+    const hwBy = (n: string) => hw.find((r) => r.benchmark === n)!;
+    // the device register read is a guest-page fault the VMM emulates; the SBI call a VM exit
+    expect(hwBy('mmio_read').exitsPerOp).toBeCloseTo(1, 1);
+    expect(hwBy('hypercall').exitsPerOp).toBeCloseTo(1, 1);
+    expect(hwBy('null_syscall').exitsPerOp).toBeCloseTo(0, 1); // the system call stays in the guest
+    // a page fault's TLB refills walk both stages
+    expect(hwBy('page_fault').walkRefs2dPerOp).toBeGreaterThan(3);
+    for (const r of report.results.filter((x) => x.type !== 'hw-assist')) expect(r.walkRefs2dPerOp).toBe(0);
     const pv = report.results.filter((r) => r.type === 'paravirt');
     for (const r of pv) {
       expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
       // the paravirtual kernel: no trap-and-emulate, at least one hypercall per operation (the return to user)
       expect(r.emulatedPerOp, r.benchmark).toBe(0);
       expect(r.hypercallsPerOp, r.benchmark).toBeGreaterThanOrEqual(1);
-      expect(r.ratioToNative, r.benchmark).toBeGreaterThan(0);
+      // host timings are measured, not asserted (a loaded host can even make them negative)
+      expect(Number.isFinite(r.ratioToNative), r.benchmark).toBe(true);
     }
     // a block read is one PV_BLK_NOTIFY: one exit to the host's backend
     expect(pv.find((r) => r.benchmark === 'block_read')!.exitsPerOp).toBeCloseTo(1, 1);
@@ -47,7 +61,7 @@ describe('runBench', () => {
       expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
       expect(r.ops, r.benchmark).toBeGreaterThan(0);
       expect(r.instructionsPerOp, r.benchmark).toBeGreaterThan(0);
-      expect(r.nsPerOp, r.benchmark).toBeGreaterThan(0);
+      expect(Number.isFinite(r.nsPerOp), r.benchmark).toBe(true);
       expect(r.ratioToNative).toBe(1);
       expect(r.short!.iters * 2).toBe(r.long!.iters);
       expect(r.short!.allMs).toHaveLength(3);
@@ -77,21 +91,26 @@ describe('runBench', () => {
 
   it('formats a table and a self-contained HTML report', () => {
     const table = formatBenchTable(report);
-    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+emulated\/op\s+vs native$/);
+    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+emulated\/op\s+2-D refs\/op\s+vs native$/);
     for (const n of BENCHMARK_NAMES) {
-      expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+[\\d,]+`, 'm'));
-      expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+[\\d,]+.*\\s0\\.00\\s+[\\d.]+x$`, 'm'));
+      expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+-?[\\d,]+`, 'm'));
+      // paravirt: emulated/op 0, no 2-D walks
+      expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+-?[\\d,]+.*\\s0\\.00\\s+0\\.00\\s+-?[\\d.]+x$`, 'm'));
+      expect(table).toMatch(new RegExp(`^${n}\\s+hw-assist\\s+\\d+\\s+-?[\\d,]+`, 'm'));
     }
     const html = benchHtml(report);
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/(src|href)=["']?https?:/); // nothing external
-    // a bar per benchmark and machine, and the legend's two swatches
-    expect(html.match(/<rect [^>]*fill=/g)).toHaveLength(2 * BENCHMARK_NAMES.length + 2);
+    // a bar per benchmark and machine with a measurable time (a loaded host can leave some
+    // without: they get a line of text), and the legend's swatch per machine
+    const bars = report.results.filter((r) => r.status === 'ok' && r.nsPerOp > 0).length;
+    expect(html.match(/<rect [^>]*fill=/g)).toHaveLength(bars + report.types.length);
+    expect(html.match(/no measurable difference/g) ?? []).toHaveLength(report.results.length - bars);
   });
 
   it.each([
-    [{ types: ['kvm'] }, /machine type 'kvm' is not implemented yet; 'native' and 'paravirt' run today/],
+    [{ types: ['kvm'] }, /machine type 'kvm' is not implemented yet; 'native', 'paravirt' and 'hw-assist' run today/],
     [{ types: ['paravirt'], pvKernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
     [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
     [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
@@ -132,13 +151,15 @@ describe('wasmvisor bench', () => {
     const r = bench('--only', 'mmio_read', '--iters', '3000', '--repeats', '1');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^benchmark\s+machine\s+N\s+ns\/op/);
-    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
     // paravirtual: the register read is a hypercall; so is the return to user
-    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+-?[\d.]+x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
+    // hw-assist: the same kernel as native; the register read is a VM exit (a guest-page fault)
+    expect(r.out).toMatch(/^mmio_read\s+hw-assist\s+3000\s+-?[\d,]+\s+\S*\s+15\d\.\d\s+2\.00\s+1\.00\s+0\.00\s+0\.00\s+[\d.]+\s+-?[\d.]+x$/m);
   }, 60_000);
 
   it.each([
-    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; 'native' and 'paravirt' run today$/],
+    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; 'native', 'paravirt' and 'hw-assist' run today$/],
     [['--type', 'native,full'], /^wasmvisor: bench: machine type 'full' is not implemented yet/],
     [['--type', 'vmware'], /^wasmvisor: bench: unknown machine type 'vmware' \(one of: native, /],
     [['--iters', 'lots'], /^wasmvisor: bench: --iters takes a whole number from 1 to 1000000000, not 'lots'$/],
