@@ -6,6 +6,8 @@
 //             (S-mode, Sv39 on), (3) the teaching kernel's nanobenchmarks, its native build
 //   paravirt  the teaching kernel's paravirtual build (an unmodified Linux cannot run
 //             paravirtualized: that takes a kernel rebuilt to make hypercalls)
+//   hw-assist Debian's Linux and the teaching kernel's native build, unmodified, in VS-mode
+//             under the VMM on the H extension
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createMachine, runBare, MACHINE_TYPES } from '../dist/index.js';
@@ -15,13 +17,13 @@ import { WORKLOADS, buildImage, RAM_BYTES } from '../bench/workloads.js';
 const ITERS = { 'integer ALU loop': 4_000_000, 'memory loop (Sv39, 4 KiB pages)': 40, 'branchy (Collatz)': 60_000 };
 const machines = Object.entries(MACHINE_TYPES).filter(([, t]) => t.implemented).map(([n]) => n);
 // which built-in guests each machine type runs
-const RUNS = { native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'] };
+const RUNS = { native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'], 'hw-assist': ['linux', 'kernel-native.elf'] };
 const runs = (machine, guest) => (RUNS[machine] ?? []).includes(guest);
 const progress = (s) => process.stderr.isTTY && process.stderr.write(`  ${s}`.padEnd(78) + '\r');
 const rows = [];
 const row = (machine, guest, s, seconds) => rows.push([machine, guest, s.instret, seconds.toFixed(2),
   (Number(s.instret) / seconds / 1e6).toFixed(1), s.traps, s.interrupts, s.tlbMisses, s.pageWalks, s.walkRefs,
-  s.sbiCalls + s.pvHypercalls, s.mmioExits + s.pvHostExits, s.pvPrivFaults].map(String));
+  s.walkRefs2d, s.sbiCalls + s.pvHypercalls, s.mmioExits + s.pvHostExits + s.hvExits, s.pvPrivFaults].map(String));
 
 console.log('wasmvisor: built-in guests on each machine type\n');
 
@@ -34,16 +36,18 @@ let linuxOut = '';
 if (g.status === 0) {
   for (const machine of machines.filter((m) => runs(m, 'linux'))) {
     progress(`booting Debian Linux on ${machine} (about 20 s)...`);
+    let out = '';
     const m = await createMachine({
       type: machine, memory: '512M',
       kernel: readFileSync(G + 'Image'), initrd: readFileSync(G + 'initramfs.cpio.gz'),
       append: `console=ttyS0 quiet wvrun="${COMMAND}"`,
       drives: [{ backend: openFileBackend(G + 'disk.ext4', { readOnly: true }), readOnly: true }],
-      onConsole: (b) => (linuxOut += Buffer.from(b).toString()),
+      onConsole: (b) => (out += Buffer.from(b).toString()),
     });
     const r = await m.run();
-    if (r.reason !== 'poweroff' || !linuxOut.includes('wasmvisor: run exit 0'))
-      throw new Error(`Linux on ${machine} stopped: ${r.reason} ${r.message ?? ''}\n${linuxOut.slice(-1500)}`);
+    if (r.reason !== 'poweroff' || !out.includes('wasmvisor: run exit 0'))
+      throw new Error(`Linux on ${machine} stopped: ${r.reason} ${r.message ?? ''}\n${out.slice(-1500)}`);
+    linuxOut += out.split('\n').filter((l) => /^Linux |\/mnt\/hello\.txt/.test(l)).map((l) => `${machine}: ${l}`).join('\n') + '\n';
     row(machine, 'Debian Linux: boot, run, poweroff', r.stats, r.stats.seconds);
   }
 } else {
@@ -74,17 +78,17 @@ for (const machine of machines) {
   row(machine, `teaching kernel: 9 nanobenchmarks x 1000`, r.stats, r.stats.seconds);
 }
 progress('');
-const head = ['machine', 'guest', 'instructions', 'seconds', 'MIPS', 'traps', 'interrupts', 'TLB misses', 'page walks', 'walk refs', 'hypercalls', 'exits', 'emulated'];
+const head = ['machine', 'guest', 'instructions', 'seconds', 'MIPS', 'traps', 'interrupts', 'TLB misses', 'page walks', 'walk refs', '2-D refs', 'hypercalls', 'exits', 'emulated'];
 const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const fmt = (r) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
 if (linuxOut) {
-  const lines = linuxOut.split('\n').filter((l) => /^Linux |\/mnt\/hello\.txt/.test(l));
-  console.log(`\nLinux said (${COMMAND}):\n  ${lines.join('\n  ')}`);
+  console.log(`\nLinux said (${COMMAND}):\n  ${linuxOut.trim().split('\n').join('\n  ')}`);
 }
-console.log('\nhypercalls: SBI calls answered by the host (native) or the paravirt VMM\'s hypercalls; exits: to the');
-console.log('host\'s device models (MMIO, PV block ring); emulated: privileged instructions a deprivileged kernel trapped on.');
+console.log('\nhypercalls: SBI calls answered by the host (native) or the hw-assist VMM, or the paravirt VMM\'s hypercalls;');
+console.log('exits: to the host\'s device models (MMIO, PV block ring) and, under hw-assist, VM exits to the VMM; emulated:');
+console.log('privileged instructions a deprivileged kernel trapped on; 2-D refs: of the walks two-stage translation made.');
 console.log('Per-operation costs, side by side: wasmvisor bench (docs/bench.md).');
 const missing = Object.keys(MACHINE_TYPES).filter((n) => !machines.includes(n));
 console.log(`\nmachine types not built yet: ${missing.join(', ')}.`);
