@@ -1,9 +1,13 @@
 // Linux boot time: power-on to the guest's shell marker, wasmvisor beside QEMU (TCG), on the
 // same Debian kernel and initramfs (npm run guests:linux), in the same run.
 //
-//   node bench/boot.js [--runs N] [--opensbi] [--qemu-icount] [--no-quiet] [--timeout S]
+//   node bench/boot.js [--runs N] [--types T,...] [--opensbi] [--qemu-icount] [--no-quiet] [--timeout S]
 //
 // --runs N       boots per emulator (default 3), alternating wasmvisor and QEMU; medians.
+// --types T,...  wasmvisor machine types to boot in each run (default native), e.g.
+//                native,hw-assist: the same kernel on each, medians and their ratio to the
+//                first type (the hw-assist issue's target: at most 1.5x native). QEMU is
+//                compared with the first type.
 // --opensbi      wasmvisor runs OpenSBI (fw_dynamic.bin of Debian's opensbi package) instead of
 //                answering SBI calls on the host, as QEMU does with its default -bios.
 // --qemu-icount  one more QEMU boot with -icount shift=0 (record mode, so QMP query-replay
@@ -25,7 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createMachine } from '../dist/index.js';
+import { createMachine, MACHINE_TYPES } from '../dist/index.js';
 import { QEMU, qemuVersion, qemuUntilMarker, qmp } from './qemu.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,6 +58,7 @@ try {
   args = parseArgs({
     options: {
       runs: { type: 'string', default: '3' },
+      types: { type: 'string', default: 'native' },
       opensbi: { type: 'boolean', default: false },
       'qemu-icount': { type: 'boolean', default: false },
       'no-quiet': { type: 'boolean', default: false },
@@ -61,8 +66,15 @@ try {
     },
   }).values;
 } catch (e) {
-  fail(`${e.message} (options: --runs N, --opensbi, --qemu-icount, --no-quiet, --timeout S)`);
+  fail(`${e.message} (options: --runs N, --types T,..., --opensbi, --qemu-icount, --no-quiet, --timeout S)`);
 }
+const types = args.types.split(',').filter(Boolean);
+for (const t of types)
+  if (!MACHINE_TYPES[t]?.implemented || !['native', 'hw-assist'].includes(t)) fail(`--types: '${t}' cannot boot Linux (native, hw-assist)`);
+if (types.length === 0) fail('--types: no machine type given');
+if (args.opensbi && types.some((t) => t !== 'native')) fail('--opensbi: only the native machine runs firmware');
+/** The hw-assist issue's target: at most this many times native's boot time. */
+const HW_ASSIST_TARGET = 1.5;
 const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1) fail(`--runs wants a whole number >= 1, not '${args.runs}'`);
 const timeoutMs = Number(args.timeout) * 1000;
@@ -108,7 +120,7 @@ async function ensureGuest() {
 
 // ---- one wasmvisor boot
 
-async function bootWasmvisor(kernel, initrd, bios) {
+async function bootWasmvisor(kernel, initrd, bios, type) {
   let tail = '';
   let markerAt;
   let onMarker;
@@ -116,7 +128,7 @@ async function bootWasmvisor(kernel, initrd, bios) {
   let m;
   const t0 = performance.now();
   m = await createMachine({
-    memory: MEMORY, kernel, initrd, append, ...(bios ? { bios } : {}),
+    type, memory: MEMORY, kernel, initrd, append, ...(bios ? { bios } : {}),
     onConsole: (b) => {
       if (markerAt !== undefined) return;
       tail = (tail + Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')).slice(-8192);
@@ -179,20 +191,23 @@ const qemuArgs = ['-M', 'virt', '-m', MEMORY, '-smp', '1', '-nographic', '-kerne
 const shellQuote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 const rel = (a) => (a.startsWith(ROOT) ? relative(ROOT, a) : a);
 
-const wv = [];
+const wvByType = Object.fromEntries(types.map((t) => [t, []]));
+const wv = wvByType[types[0]];
 const qm = [];
 let qemuError;
 let qemuOpensbi;
 for (let i = 1; i <= runs; i++) {
-  progress(`run ${i}/${runs}: wasmvisor booting…`);
-  let w;
-  try {
-    w = await bootWasmvisor(kernel, initrd, bios);
-  } catch (e) {
-    fail(e.message);
+  for (const type of types) {
+    progress(`run ${i}/${runs}: wasmvisor (${type}) booting…`);
+    let w;
+    try {
+      w = await bootWasmvisor(kernel, initrd, bios, type);
+    } catch (e) {
+      fail(`${type}: ${e.message}`);
+    }
+    wvByType[type].push(w);
+    progress(`run ${i}/${runs}: wasmvisor (${type}) ${sec(w.total)} s to the marker (${group(w.stats.instret)} instructions)${w.stuck ? '; run() did not return after stop()' : ''}`);
   }
-  wv.push(w);
-  progress(`run ${i}/${runs}: wasmvisor ${sec(w.total)} s to the marker (${group(w.stats.instret)} instructions)${w.stuck ? '; run() did not return after stop()' : ''}`);
   if (!qver || qemuError) continue;
   progress(`run ${i}/${runs}: QEMU booting…`);
   try {
@@ -270,6 +285,23 @@ if (qmed !== undefined) {
   console.log(`\nQEMU failed: ${qemuError}; no ratio`);
 } else {
   console.log(`\n${QEMU} not found: no ratio, no target check`);
+}
+
+if (types.length > 1) {
+  console.log(`\nmachine types (each run booted ${types.join(', ')} in turn; medians)`);
+  console.log('type'.padEnd(12) + 'seconds'.padStart(9) + 'busy'.padStart(8) + `vs ${types[0]}`.padStart(12) + 'instret'.padStart(16) + 'TLB misses'.padStart(12) + 'walk refs'.padStart(13) + '2-D refs'.padStart(13) + 'VM exits'.padStart(10));
+  const base = median(wvByType[types[0]].map((w) => w.total));
+  for (const t of types) {
+    const ws = wvByType[t];
+    const tot = median(ws.map((w) => w.total));
+    const m = (k) => group(median(ws.map((w) => w.stats[k])));
+    console.log(t.padEnd(12) + sec(tot).padStart(9) + sec(median(ws.map((w) => w.busy))).padStart(8) + `${(tot / base).toFixed(2)}x`.padStart(12) +
+      m('instret').padStart(16) + m('tlbMisses').padStart(12) + m('walkRefs').padStart(13) + m('walkRefs2d').padStart(13) + m('hvExits').padStart(10));
+  }
+  if (wvByType['hw-assist'] && types[0] === 'native') {
+    const r = median(wvByType['hw-assist'].map((w) => w.total)) / base;
+    console.log(`target (hw-assist issue): hw-assist within ${HW_ASSIST_TARGET}x of native: ${r <= HW_ASSIST_TARGET ? 'met' : 'not met'} (${r.toFixed(2)}x)   [information only, not an exit status]`);
+  }
 }
 
 const instret = median(wv.map((w) => w.stats.instret));
