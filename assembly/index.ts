@@ -27,6 +27,7 @@ import { resetHostWindows, mapHostWindow as mapWindow, mmioExits } from './devic
 import { resetSbi, sbiBoot, sbiCalls } from './sbi';
 import { resetPv, pvBoot } from './vmm/paravirt';
 import { resetHv, hvBoot } from './vmm/hwassist';
+import { resetKvm } from './vmm/kvm';
 import { ticksToNextTimer as ticksToTimer } from './hart/trap';
 import { advanceTime as advance } from './devices/clint';
 import * as ST from './stats';
@@ -37,7 +38,7 @@ export {
   UART_TX_RING, UART_RX_RING, RING_SIZE, RAM_BASE, RAM_PHYS, RAM_MAX, SCRATCH_SLOT, X_SINK, LAST_INSN_ADDR,
   SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_RS3, SLOT_LEN, SLOT_RM, SLOT_IMM, SLOT_RAW,
   EXIT_BUDGET, EXIT_POWEROFF, EXIT_RESET, EXIT_FAIL, EXIT_CONSOLE, EXIT_WFI, EXIT_HOST_CALL,
-  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, EXIT_PV_BLOCK, EXIT_PV_CRASH, EXIT_HV_CRASH, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
+  EXIT_MMIO, EXIT_M_TRAP, EXIT_JIT, EXIT_PV_BLOCK, EXIT_PV_CRASH, EXIT_HV_CRASH, EXIT_KVM, KVM_RUN, HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW, MMIO_QUEUE, MMIO_QUEUE_ENTRIES,
   MMIO_ENTRY_SIZE,
 } from './memmap';
 export {
@@ -109,6 +110,7 @@ export function reset(pc: u64): void {
   resetSbi();
   resetPv();
   resetHv();
+  resetKvm();
   tlbFlushAll();
   icacheFlush();
   updateViews();
@@ -241,3 +243,9 @@ export function setIdleSkip(on: bool): void {
 export function setJit(on: bool, threshold: u32, batch: u32): void {
   setJitMode(on, threshold, batch);
 }
+
+// ---- the kvm machine's in-kernel part (vmm/kvm.ts): the calls behind src/kvm/'s ioctls
+export {
+  kvmCreate, kvmSetUserMemoryRegion, kvmDirtyWord, kvmIrqLine, kvmEnter, kvmGetOneReg, kvmSetOneReg, kvmError,
+  kvmUserBytes, KVM_RUN_SIZE, KVM_MEM_SLOTS, KVM_GPA_BITS,
+} from './vmm/kvm';

@@ -5,6 +5,7 @@
 //   0x0000_0000  AssemblyScript static data (must end below HART_BASE)
 //   0x0010_0000  hart state: x0..x31 (+ a write sink), f0..f31, pc, CSR file
 //   0x0011_0000  event counters (u64 each)
+//   0x0011_1000  struct kvm_run of the kvm machine's vCPU
 //   0x0011_8000  console rings (UART TX / RX)
 //   0x0012_0000  software TLB
 //   0x0018_0000  register windows of host-modelled devices (virtio-mmio)
@@ -37,6 +38,9 @@ export const CSR_END: u32 = CSR_BASE + 4096 * 8;
 
 export const STATS_BASE: u32 = 0x0011_0000;
 export const STATS_SIZE: u32 = 0x1000;
+
+/** The kvm machine's struct kvm_run (vmm/kvm.ts, include/uapi/linux/kvm.h): one page. */
+export const KVM_RUN: u32 = 0x0011_1000;
 
 /** Console rings: [head u32][tail u32][data RING_SIZE]; the core writes TX, the host RX. */
 export const UART_TX_RING: u32 = 0x0011_8000;
@@ -125,3 +129,8 @@ export const EXIT_PV_CRASH: u32 = 11;
  * S-level interrupt of its own (value: cause, bit 31 = interrupt).
  */
 export const EXIT_HV_CRASH: u32 = 12;
+/**
+ * The kvm machine's in-kernel part (vmm/kvm.ts) exits to userspace: struct kvm_run at KVM_RUN
+ * says why (value: its exit_reason).
+ */
+export const EXIT_KVM: u32 = 13;

@@ -13,6 +13,8 @@ import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
 import { BoardConfigError } from './platform/devicetree.js';
 import { parseCpu } from './platform/cpu.js';
+import { KvmMachine, KvmMachineError } from './kvm/machine.js';
+import type { VmmStats } from './kvm/vmm.js';
 import {
   runBench, formatBenchTable, benchHtml, checkBenchTypes, checkBenchNames, BENCHMARK_NAMES, BENCH_TYPES, type BenchReport,
 } from './bench.js';
@@ -212,8 +214,60 @@ async function traceRun(a: RunArgs): Promise<number> {
   return r.reason === 'fail' ? r.status || 1 : 0;
 }
 
+/** --type kvm: the VM is a worker running the userspace VMM over the KVM-shaped API (src/kvm/). */
+async function kvmRun(a: RunArgs): Promise<number> {
+  if (a.bios !== undefined) throw new UsageError('--type kvm: the kernel answers the guest\'s SBI calls (with userspace for the console); no -bios');
+  if (a.trace) throw new UsageError('--type kvm: no --trace');
+  const cpu = parseCpu(a.cpu);
+  if (!cpu.h) throw new ConfigError(`kvm requires hardware support: this hart's ISA lacks the H extension (-cpu ${a.cpu})`);
+  const memory = parseSize(a.memory);
+  if (memory % (2n << 20n) !== 0n) throw new ConfigError(`kvm: guest memory must be a multiple of 2 MiB, not ${memory} bytes`);
+  const m = new KvmMachine({
+    memory,
+    kernel: readInput(a.kernel!, 'kernel'),
+    initrd: a.initrd ? readInput(a.initrd, 'initrd') : undefined,
+    append: a.append,
+    drives: a.drives.map((d) => ({ file: resolve(d.file), readOnly: d.readOnly, snapshot: d.snapshot })),
+    rng: a.devices.includes('virtio-rng-device'),
+    net: a.devices.includes('virtio-net-device'),
+    virtioConsole: a.devices.includes('virtio-console-device'),
+    idle: a.idle as 'sleep' | 'skip' | undefined,
+    jit: a.jit !== 'off',
+    maxInstructions: a.maxInsns,
+  });
+  m.onConsole((b) => process.stdout.write(b));
+  const detach = attachConsole((b) => m.sendConsole(b), () => m.stop(), () => m.endInput());
+  let r;
+  try {
+    r = await m.run();
+  } finally {
+    detach();
+  }
+  if (a.stats) printKvmStats(r.stats);
+  switch (r.reason) {
+    case 'limit': process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions\n`); return 0;
+    case 'idle': process.stderr.write('wasmvisor: the vCPU is halted (KVM_EXIT_HLT) with no interrupt that can wake it\n'); return 1;
+    case 'error': process.stderr.write(`wasmvisor: ${r.message}\n`); return 1;
+    case 'reset': process.stderr.write('wasmvisor: the guest asked for a reset (KVM_SYSTEM_EVENT_RESET); stopping\n'); return 0;
+    case 'stopped': return 0;
+    default: return r.status;
+  }
+}
+
+function printKvmStats(s: VmmStats): void {
+  printStats(s, s.seconds);
+  const lines = ['exits to the userspace VMM:'];
+  for (const [n, c] of Object.entries(s.kvmExits).sort((x, y) => y[1] - x[1])) lines.push(`  ${n.padEnd(24)} ${c}`);
+  const total = Object.values(s.kvmExits).reduce((x, y) => x + y, 0);
+  lines.push(`  ${'total'.padEnd(24)} ${total}`, `handled in the kernel     ${s.hvExits - BigInt(total - (s.kvmExits.KVM_EXIT_INTR ?? 0))} of ${s.hvExits} guest exits`);
+  const mmio = Object.entries(s.mmioByDevice).sort((x, y) => y[1] - x[1]).map(([n, c]) => `${n} ${c}`).join(', ');
+  if (mmio) lines.push(`KVM_EXIT_MMIO by device: ${mmio}`);
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
 async function cmdRun(argv: string[]): Promise<number> {
   const a = parseRun(argv);
+  if (a.type === 'kvm') return kvmRun(a);
   if (a.trace) return traceRun(a);
   const opts: MachineOptions = {
     type: a.type as MachineOptions['type'],
@@ -396,7 +450,7 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     if (e instanceof LoadError || e instanceof RangeError || e instanceof ConfigError || e instanceof FdtError ||
-        e instanceof BoardConfigError || (e instanceof Error && /^cannot open disk image/.test(e.message))) {
+        e instanceof BoardConfigError || e instanceof KvmMachineError || (e instanceof Error && /^cannot open disk image/.test(e.message))) {
       process.stderr.write(`wasmvisor: ${e.message}\n`);
       process.exit(1);
     }

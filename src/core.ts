@@ -349,7 +349,8 @@ export class Core {
 
   /** Timebase ticks (10 MHz) until the next armed timer, or undefined if none is armed. */
   ticksToNextTimer(): bigint | undefined {
-    const t = this.ex.ticksToNextTimer();
+    // (the Wasm export's i64 arrives signed: all ones is -1n)
+    const t = BigInt.asUintN(64, this.ex.ticksToNextTimer());
     return t === 0xffff_ffff_ffff_ffffn ? undefined : t;
   }
 

@@ -22,7 +22,7 @@ export const MACHINE_TYPES = {
   paravirt: { implemented: true, summary: 'a modified guest kernel that makes hypercalls' },
   full: { implemented: false, summary: 'unmodified guest: trap-and-emulate, binary translation, shadow page tables' },
   'hw-assist': { implemented: true, summary: 'H extension, two-stage translation' },
-  kvm: { implemented: false, summary: 'a /dev/kvm-shaped API, VMs as worker processes' },
+  kvm: { implemented: true, summary: 'a /dev/kvm-shaped API, VMs as worker processes (src/kvm/)' },
   container: { implemented: false, summary: 'one shared kernel, namespaces and cgroup limits' },
 } as const;
 export type MachineType = keyof typeof MACHINE_TYPES;
@@ -610,6 +610,7 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   const type = opts.type ?? 'native';
   const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[type];
   if (!info) throw new ConfigError(`unknown machine type '${type}' (one of: ${Object.keys(MACHINE_TYPES).join(', ')})`);
+  if (type === 'kvm') throw new ConfigError("machine type 'kvm' runs each VM in its own worker: use new KvmMachine(...) (src/kvm/machine.ts), or `wasmvisor run --type kvm`");
   if (!info.implemented) throw new ConfigError(`machine type '${type}' is not implemented yet; ${implementedText()} run today`);
   const memory = parseSize(opts.memory ?? '256M', 'memory size');
   if (memory % 4096n !== 0n) throw new ConfigError(`memory size ${memory} is not a multiple of 4 KiB`);

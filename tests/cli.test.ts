@@ -99,7 +99,8 @@ describe('wasmvisor run', () => {
     [['run', '-kernel', elf, '-drive', 'file=x,if=ide'], /if=ide is not supported/],
     [['run', '-kernel', elf, '-device', 'e1000'], /-device e1000: unknown device/],
     [['run', '-bios', 'none', '-kernel', elf, '--type', 'vmware'], /unknown machine type 'vmware'/],
-    [['run', '-bios', 'none', '-kernel', elf, '--type', 'kvm'], /'kvm' is not implemented yet/],
+    [['run', '-bios', 'none', '-kernel', elf, '--type', 'container'], /'container' is not implemented yet/],
+    [['run', '-bios', 'none', '-kernel', elf, '--type', 'kvm'], /--type kvm: .*no -bios/],
     [['run', '-bios', 'none', '-kernel', elf, '-m', 'lots'], /bad size 'lots'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('rejects bad usage %j', (args, msg) => {

@@ -59,7 +59,8 @@ describe('createMachine: loading', () => {
 
   it.each([
     ['an unknown type', { type: 'vmware' }, ConfigError, /unknown machine type 'vmware'/],
-    ['a type not built yet', { type: 'kvm' }, ConfigError, /'kvm' is not implemented yet/],
+    ['a type not built yet', { type: 'container' }, ConfigError, /'container' is not implemented yet/],
+    ['kvm, whose VMs are workers (KvmMachine)', { type: 'kvm' }, ConfigError, /runs each VM in its own worker/],
     ['a bad size', { memory: 'lots' }, ConfigError, /bad memory size 'lots'/],
     ['an odd size', { memory: 5000 }, ConfigError, /not a multiple of 4 KiB/],
     ['no kernel', { kernel: undefined }, ConfigError, /no kernel/],

@@ -547,6 +547,12 @@ export function csrAccess(num: u32, op: u32, operand: u64, doRead: bool, doWrite
   return old;
 }
 
+/** Write a CSR as the hart would (its WARL rules), with no privilege checks (the host API). */
+export function csrPoke(num: u32, v: u64): void {
+  const d = table[num];
+  if (d != null) d.write(num, v);
+}
+
 /** Read a CSR with no privilege checks (debugging, the host API). */
 export function csrPeek(num: u32): u64 {
   const d = table[num];

@@ -26,6 +26,7 @@ import { requestExit } from '../exit';
 import { EXIT_M_TRAP } from '../memmap';
 import { pvActive, pvTrap } from '../vmm/paravirt';
 import { hvActive, hvTrap, hvCrash } from '../vmm/hwassist';
+import { kvmActive, kvmTrap, kvmCrash } from '../vmm/kvm';
 
 export let trapsTaken: u64 = 0;
 export let interruptsTaken: u64 = 0;
@@ -77,6 +78,11 @@ export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u6
   if (toS && v && (csrRaw(isInterrupt ? CSR_HIDELEG : CSR_HEDELEG) & bit) != 0) {
     // a VS-level interrupt is reported as its S-level cause (VSSI 2 -> SSI 1, and so on)
     return enterVS(pc, isInterrupt ? cause - 1 : cause, tval, isInterrupt);
+  }
+  // the kvm machine's in-kernel part likewise (vmm/kvm.ts), exiting to userspace when it must
+  if (kvmActive) {
+    if (toS && v) return kvmTrap(pc, cause, tval, isInterrupt);
+    return kvmCrash(pc, cause, tval, isInterrupt);
   }
   // the hw-assist VMM acts in HS-mode: the guest's traps to HS come to it (vmm/hwassist.ts)
   if (hvActive) {

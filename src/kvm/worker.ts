@@ -1,0 +1,58 @@
+// A VM's worker (its "host process"): either the kernel side of a Vm whose userspace is the
+// thread that created it (messages are the ioctls: kvm.ts WorkerChannel), or, for
+// `wasmvisor run --type kvm`, the whole VM: the userspace VMM (vmm.ts) with the kernel inline.
+import { parentPort } from 'node:worker_threads';
+import { KvmKernel } from './kernel.js';
+import { KvmError } from './uapi.js';
+import { runVmmInWorker } from './vmm.js';
+
+let kernel: KvmKernel | undefined;
+
+/** The kernel's calls a Vm may make (kernel.ts). */
+const KERNEL_CALLS = new Set([
+  'setUserMemoryRegion', 'getDirtyLog', 'createVcpu', 'getOneReg', 'setOneReg', 'irqLine', 'readUser', 'writeUser',
+  'advanceTime', 'ticksToNextTimer', 'stats',
+]);
+
+const ops: Record<string, (...a: never[]) => unknown> = {
+  async createVm(opts: { memory?: bigint; jit?: boolean }) {
+    if (kernel) throw new KvmError('EEXIST', 'this worker has a VM already');
+    kernel = await KvmKernel.createVm(opts);
+  },
+  runVcpu(response: Parameters<KvmKernel['respond']>[0], opts: Parameters<KvmKernel['run']>[0]) {
+    const k = need();
+    k.respond(response);
+    return k.run(opts);
+  },
+};
+
+function need(): KvmKernel {
+  if (!kernel) throw new KvmError('EBADF', 'no VM in this worker');
+  return kernel;
+}
+
+const port = parentPort;
+if (!port) throw new Error('kvm-worker: not started as a worker thread');
+
+port.on('message', async (m: { id: number; op: string; args: unknown[]; vmm?: unknown }) => {
+  if (m.op === 'vmm') {
+    runVmmInWorker(port, m.args[0] as Parameters<typeof runVmmInWorker>[1]);
+    return;
+  }
+  if (m.op === 'console' || m.op === 'endInput' || m.op === 'stop') return; // for the VMM mode only
+  try {
+    let value: unknown;
+    const op = ops[m.op];
+    if (op) value = await (op as (...a: unknown[]) => unknown)(...m.args);
+    else if (KERNEL_CALLS.has(m.op)) {
+      const k = need() as unknown as Record<string, (...a: unknown[]) => unknown>;
+      value = k[m.op].apply(kernel, m.args);
+    } else throw new KvmError('EINVAL', `unknown call ${m.op}`);
+    port.postMessage({ id: m.id, ok: true, value });
+  } catch (e) {
+    const err = e as Error;
+    port.postMessage(e instanceof KvmError
+      ? { id: m.id, ok: false, code: e.code, message: e.detail }
+      : { id: m.id, ok: false, message: `${err.name}: ${err.message}` });
+  }
+});
