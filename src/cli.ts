@@ -236,13 +236,7 @@ async function kvmRun(a: RunArgs): Promise<number> {
     maxInstructions: a.maxInsns,
   });
   m.onConsole((b) => process.stdout.write(b));
-  const detach = attachConsole((b) => m.sendConsole(b), () => m.stop(), () => m.endInput());
-  let r;
-  try {
-    r = await m.run();
-  } finally {
-    detach();
-  }
+  const r = await runOnConsole(m);
   if (a.stats) printKvmStats(r.stats);
   switch (r.reason) {
     case 'limit': process.stderr.write(`wasmvisor: stopped after ${a.maxInsns} instructions\n`); return 0;
@@ -263,6 +257,16 @@ function printKvmStats(s: VmmStats): void {
   const mmio = Object.entries(s.mmioByDevice).sort((x, y) => y[1] - x[1]).map(([n, c]) => `${n} ${c}`).join(', ');
   if (mmio) lines.push(`KVM_EXIT_MMIO by device: ${mmio}`);
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+/** Run a machine with the terminal (or stdin/stdout) as its console. */
+async function runOnConsole<R>(m: { sendConsole(b: Uint8Array): void; stop(): void; endInput(): void; run(): Promise<R> }): Promise<R> {
+  const detach = attachConsole((b) => m.sendConsole(b), () => m.stop(), () => m.endInput());
+  try {
+    return await m.run();
+  } finally {
+    detach();
+  }
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
@@ -287,13 +291,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   opts.net = a.devices.includes('virtio-net-device');
   opts.virtioConsole = a.devices.includes('virtio-console-device');
   const m = await createMachine(opts);
-  const detach = attachConsole((b) => m.sendConsole(b), () => m.stop(), () => m.endInput());
-  let r;
-  try {
-    r = await m.run();
-  } finally {
-    detach();
-  }
+  const r = await runOnConsole(m);
   const core = m.core;
   const where = `pc 0x${core.pc.toString(16)} in ${PRIV_NAMES[core.priv]}-mode, after ${disassemble(core.lastInsn, undefined)}`;
   if (a.stats) printStats(r.stats, r.stats.seconds);

@@ -23,3 +23,31 @@ export function yieldToHost(): Promise<void> {
     }
   });
 }
+
+/**
+ * A machine's idle wait: wait() until wake() (input, I/O completion, pause/stop) or `ms`
+ * elapse; it resolves true if the time ran out.
+ */
+export class EventWait {
+  private wakeUp: (() => void) | undefined;
+
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  wait(ms?: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      this.wakeUp = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(false);
+      };
+      if (ms !== undefined) timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve(true);
+      }, ms);
+    });
+  }
+}

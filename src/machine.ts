@@ -2,7 +2,7 @@
 // that yield to the host's event loop. createMachine() is the API the CLI, the browser
 // worker and the tests use; each virtualization type is a preset of it.
 import { Core, Exit, type CoreStats } from './core.js';
-import { yieldToHost } from './host.js';
+import { yieldToHost, EventWait } from './host.js';
 import type { JitOptions } from './jit/index.js';
 import { isElf, LoadError } from './loader/elf.js';
 import { loadElf } from './machines/bare.js';
@@ -189,7 +189,7 @@ export class Machine {
   private readonly maxInstructions?: bigint;
   private running = false;
   private request: 'pause' | 'stop' | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly events = new EventWait();
   private seconds = 0;
   /** performance.now() when the current stretch of execution began (undefined: not executing) */
   private runningSince: number | undefined;
@@ -302,24 +302,7 @@ export class Machine {
   }
 
   private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = undefined;
-    w?.();
-  }
-
-  /** Wait for an event (input, I/O completion, pause/stop) or `ms`; true if the time ran out. */
-  private waitEvent(ms?: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      this.wakeUp = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve(false);
-      };
-      if (ms !== undefined) timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve(true);
-      }, ms);
-    });
+    this.events.wake();
   }
 
   /** Count the time executed since the last call (or since execution resumed). */
@@ -444,7 +427,7 @@ export class Machine {
               break;
             }
             const start = performance.now();
-            const timedOut = await this.waitEvent(ticks === undefined ? undefined : Number(ticks) / 10_000);
+            const timedOut = await this.events.wait(ticks === undefined ? undefined : Number(ticks) / 10_000);
             if (ticks !== undefined) {
               const waited = BigInt(Math.floor((performance.now() - start) * 10_000));
               core.advanceTime(timedOut || waited > ticks ? ticks : waited);

@@ -13,7 +13,7 @@ import {
   KVM_SYSTEM_EVENT_SHUTDOWN, KVM_REG_RISCV_CORE_REG, KVM_REG_RISCV_TIMER_REG, exitName, type KvmExit,
 } from './uapi.js';
 import type { CoreStats } from '../core.js';
-import { yieldToHost } from '../host.js';
+import { yieldToHost, EventWait } from '../host.js';
 import { buildDeviceTree, VIRT, UART_CLOCK_HZ } from '../platform/devicetree.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from '../loader/image.js';
 import { LoadError } from '../loader/elf.js';
@@ -281,7 +281,7 @@ export class Vmm {
   private result?: { reason: VmmStopReason; status: number; message?: string };
   private request?: 'stop';
   private inputEnded = false;
-  private wakeUp?: () => void;
+  private readonly events = new EventWait();
   private seconds = 0;
   private readonly out: (b: Uint8Array) => void;
   private outBuf: number[] = [];
@@ -415,16 +415,7 @@ export class Vmm {
     this.wake();
   }
   private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = undefined;
-    w?.();
-  }
-  private waitEvent(ms?: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      this.wakeUp = () => { if (timer !== undefined) clearTimeout(timer); resolve(false); };
-      if (ms !== undefined) timer = setTimeout(() => { this.wakeUp = undefined; resolve(true); }, ms);
-    });
+    this.events.wake();
   }
 
   private finish(reason: VmmStopReason, status = 0, message?: string): void {
@@ -536,7 +527,7 @@ export class Vmm {
             }
             account(false);
             const start = performance.now();
-            const timedOut = await this.waitEvent(ticks === undefined ? undefined : Number(ticks) / 10_000);
+            const timedOut = await this.events.wait(ticks === undefined ? undefined : Number(ticks) / 10_000);
             if (ticks !== undefined) {
               const waited = BigInt(Math.floor((performance.now() - start) * 10_000));
               await this.vcpu.advanceTime(timedOut || waited > ticks ? ticks : waited);
