@@ -8,7 +8,8 @@
 // repeat per operation (creating the machine, booting the kernel, the warm-up, powering off).
 // Runs are repeated and the fastest run of each length taken (timer and GC noise only ever
 // add time); the counters are deterministic (`idle: 'skip'`) and taken from the first pair.
-import { createMachine, ConfigError, MACHINE_TYPES, quotedList, type MachineStats, type MachineType } from './machine.js';
+import { createMachine, ConfigError, MACHINE_TYPES, quotedList, parseSize, type MachineStats, type MachineType } from './machine.js';
+import { KvmMachine } from './kvm/machine.js';
 
 /**
  * The nanobenchmarks, in the order the kernel runs them, with the N runBench uses by default:
@@ -31,8 +32,10 @@ export type BenchmarkName = keyof typeof BENCHMARKS;
 export const BENCHMARK_NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
 
 /** Which teaching-kernel build each machine type boots (guests/kernel/README.md). */
-// hw-assist runs the native build unmodified (in VS-mode)
-const KERNEL_BUILD: Partial<Record<MachineType, string>> = { native: 'kernel-native.elf', paravirt: 'kernel-pv.elf', 'hw-assist': 'kernel-native.elf' };
+// hw-assist and kvm run the native build unmodified (in VS-mode)
+const KERNEL_BUILD: Partial<Record<MachineType, string>> = {
+  native: 'kernel-native.elf', paravirt: 'kernel-pv.elf', 'hw-assist': 'kernel-native.elf', kvm: 'kernel-native.elf',
+};
 /** The machine types that run the teaching kernel today (runBench's default). */
 export const BENCH_TYPES = Object.keys(KERNEL_BUILD) as MachineType[];
 
@@ -260,17 +263,18 @@ export async function runKernelOnce(type: MachineType, kernel: Uint8Array, appen
   o: Required<Pick<BenchOptions, 'memory' | 'jit' | 'timeoutSeconds'>> = { memory: '128M', jit: false, timeoutSeconds: 300 }): Promise<KernelRun> {
   let text = '';
   const decoder = new TextDecoder();
-  const m = await createMachine({
-    type,
-    memory: o.memory,
-    kernel,
-    append,
-    // a 64 KiB in-memory disk (the benchmark cycles over its first 64 sectors)
-    drives: [{ data: new Uint8Array(64 * 1024).fill(0x5a), readOnly: true }],
-    idle: 'skip',
-    jit: o.jit,
-    onConsole: (b) => (text += decoder.decode(b, { stream: true })),
-  });
+  const onConsole = (b: Uint8Array) => (text += decoder.decode(b, { stream: true }));
+  // a 64 KiB in-memory disk (the benchmark cycles over its first 64 sectors)
+  const drives = [{ data: new Uint8Array(64 * 1024).fill(0x5a), readOnly: true }];
+  let m: { run(): Promise<{ reason: string; status: number; message?: string; stats: MachineStats }>; stop(): void };
+  if (type === 'kvm') {
+    // the VM in its own worker, its devices in the userspace VMM there (src/kvm/)
+    const k = new KvmMachine({ memory: parseSize(o.memory), kernel, append, drives, idle: 'skip', jit: o.jit });
+    k.onConsole(onConsole);
+    m = k;
+  } else {
+    m = await createMachine({ type, memory: o.memory, kernel, append, drives, idle: 'skip', jit: o.jit, onConsole });
+  }
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -26,26 +26,29 @@ const SMALL = {
 describe('runBench', () => {
   let report: BenchReport;
 
-  it('measures every nanobenchmark on native, paravirt and hw-assist: ops, guest instructions and host ns per operation', async () => {
+  it('measures every nanobenchmark on native, paravirt, hw-assist and kvm: ops, guest instructions and host ns per operation', async () => {
     const progress: string[] = [];
     report = await runBench({ iters: SMALL, repeats: 3, onProgress: (l) => progress.push(l) });
-    expect(report.types).toEqual(['native', 'paravirt', 'hw-assist']);
+    expect(report.types).toEqual(['native', 'paravirt', 'hw-assist', 'kvm']);
     expect(report.benchmarks).toEqual(BENCHMARK_NAMES);
-    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
+    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
     expect(report.kernels).toEqual({
       native: expect.stringMatching(/kernel-native\.elf$/), paravirt: expect.stringMatching(/kernel-pv\.elf$/),
-      'hw-assist': expect.stringMatching(/kernel-native\.elf$/), // unmodified
+      'hw-assist': expect.stringMatching(/kernel-native\.elf$/), kvm: expect.stringMatching(/kernel-native\.elf$/), // unmodified
     });
-    const hw = report.results.filter((r) => r.type === 'hw-assist');
-    for (const r of hw) expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
-    const hwBy = (n: string) => hw.find((r) => r.benchmark === n)!;
-    // the device register read is a guest-page fault the VMM emulates; the SBI call a VM exit
-    expect(hwBy('mmio_read').exitsPerOp).toBeCloseTo(1, 1);
-    expect(hwBy('hypercall').exitsPerOp).toBeCloseTo(1, 1);
-    expect(hwBy('null_syscall').exitsPerOp).toBeCloseTo(0, 1); // the system call stays in the guest
-    // a page fault's TLB refills walk both stages
-    expect(hwBy('page_fault').walkRefs2dPerOp).toBeGreaterThan(3);
-    for (const r of report.results.filter((x) => x.type !== 'hw-assist')) expect(r.walkRefs2dPerOp).toBe(0);
+    // the same kernel in VS-mode on the H extension, under the built-in VMM or KVM's split
+    for (const type of ['hw-assist', 'kvm']) {
+      const hw = report.results.filter((r) => r.type === type);
+      for (const r of hw) expect(r.status, `${type} ${r.benchmark}: ${r.reason}`).toBe('ok');
+      const hwBy = (n: string) => hw.find((r) => r.benchmark === n)!;
+      // the device register read is a guest-page fault the VMM emulates; the SBI call a VM exit
+      expect(hwBy('mmio_read').exitsPerOp, type).toBeCloseTo(1, 1);
+      expect(hwBy('hypercall').exitsPerOp, type).toBeCloseTo(1, 1);
+      expect(hwBy('null_syscall').exitsPerOp, type).toBeCloseTo(0, 1); // the system call stays in the guest
+      // a page fault's TLB refills walk both stages
+      expect(hwBy('page_fault').walkRefs2dPerOp, type).toBeGreaterThan(3);
+    }
+    for (const r of report.results.filter((x) => x.type === 'native' || x.type === 'paravirt')) expect(r.walkRefs2dPerOp).toBe(0);
     const pv = report.results.filter((r) => r.type === 'paravirt');
     for (const r of pv) {
       expect(r.status, `${r.benchmark}: ${r.reason}`).toBe('ok');
@@ -97,6 +100,7 @@ describe('runBench', () => {
       // paravirt: emulated/op 0, no 2-D walks
       expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+-?[\\d,]+.*\\s0\\.00\\s+0\\.00\\s+-?[\\d.]+x$`, 'm'));
       expect(table).toMatch(new RegExp(`^${n}\\s+hw-assist\\s+\\d+\\s+-?[\\d,]+`, 'm'));
+      expect(table).toMatch(new RegExp(`^${n}\\s+kvm\\s+\\d+\\s+-?[\\d,]+`, 'm'));
     }
     const html = benchHtml(report);
     expect(html).toMatch(/^<!doctype html>/);
@@ -110,7 +114,7 @@ describe('runBench', () => {
   });
 
   it.each([
-    [{ types: ['kvm'] }, /machine type 'kvm' is not implemented yet; 'native', 'paravirt' and 'hw-assist' run today/],
+    [{ types: ['full'] }, /machine type 'full' is not implemented yet; 'native', 'paravirt', 'hw-assist' and 'kvm' run today/],
     [{ types: ['paravirt'], pvKernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
     [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
     [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
@@ -159,7 +163,7 @@ describe('wasmvisor bench', () => {
   }, 60_000);
 
   it.each([
-    [['--type', 'kvm'], /^wasmvisor: bench: machine type 'kvm' is not implemented yet; 'native', 'paravirt' and 'hw-assist' run today$/],
+    [['--type', 'container'], /^wasmvisor: bench: machine type 'container' is not implemented yet; 'native', 'paravirt', 'hw-assist' and 'kvm' run today$/],
     [['--type', 'native,full'], /^wasmvisor: bench: machine type 'full' is not implemented yet/],
     [['--type', 'vmware'], /^wasmvisor: bench: unknown machine type 'vmware' \(one of: native, /],
     [['--iters', 'lots'], /^wasmvisor: bench: --iters takes a whole number from 1 to 1000000000, not 'lots'$/],

@@ -5,6 +5,7 @@
 // through KVM_IRQ_LINE, a goldfish RTC, the sifive_test power-off register, virtio-mmio
 // transports reusing src/devices/virtio), KVM_EXIT_RISCV_SBI for the SBI console calls,
 // KVM_EXIT_SYSTEM_EVENT for SRST, KVM_EXIT_HLT by waiting for the timer or an interrupt.
+import { parseCpu } from '../platform/cpu.js';
 import type { MessagePort as NodeMessagePort } from 'node:worker_threads';
 import { Kvm, type Vm, type Vcpu } from './kvm.js';
 import type { KvmKernel } from './kernel.js';
@@ -16,7 +17,7 @@ import type { CoreStats } from '../core.js';
 import { yieldToHost, EventWait } from '../host.js';
 import { buildDeviceTree, VIRT, UART_CLOCK_HZ } from '../platform/devicetree.js';
 import { isLinuxImage, parseLinuxImage, rejectCompressed } from '../loader/image.js';
-import { LoadError } from '../loader/elf.js';
+import { LoadError, isElf, parseElf } from '../loader/elf.js';
 import {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend,
   type BlockBackend, type GuestMemory, type VirtioDevice,
@@ -267,7 +268,8 @@ export interface VmmResult {
   stats: VmmStats;
 }
 
-const ISA_NO_H = 'rv64imafdc_zicntr_zicsr_zifencei';
+/** The guest's hart: rv64 without h (no nested virtualization). */
+const ISA_NO_H = parseCpu('rv64,h=off').isa;
 
 export class Vmm {
   private readonly bus: { base: bigint; size: bigint; name: string; dev: BusDevice }[] = [];
@@ -376,11 +378,31 @@ export class Vmm {
     const kernel = o.kernel;
     if (!kernel?.length) throw new LoadError('kernel: empty image');
     rejectCompressed(kernel);
-    let start: bigint;
-    if (isLinuxImage(kernel)) start = RAM + parseLinuxImage(kernel).textOffset;
-    else start = RAM + 2n * MiB;
-    const kEnd = start + BigInt(kernel.length);
     const write = (gpa: bigint, b: Uint8Array) => this.k.writeUser(gpa - RAM, b);
+    // an ELF (its segments at their physical addresses, entry from the header), a Linux Image
+    // at its text_offset, or raw bytes 2 MiB into RAM
+    let start: bigint, kEnd: bigint, entry: bigint;
+    if (isElf(kernel)) {
+      const elf = parseElf(kernel, 'kernel');
+      start = ramEnd;
+      kEnd = RAM;
+      for (const s of elf.segments) {
+        if (s.paddr < RAM || s.paddr + s.memsz > ramEnd)
+          throw new LoadError(`kernel: segment at 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) is outside guest RAM 0x${RAM.toString(16)}..0x${ramEnd.toString(16)}`);
+        if (s.paddr < start) start = s.paddr;
+        if (s.paddr + s.memsz > kEnd) kEnd = s.paddr + s.memsz;
+      }
+      for (const s of elf.segments) {
+        write(s.paddr, s.data);
+        const bss = Number(s.memsz) - s.data.length;
+        if (bss > 0) write(s.paddr + BigInt(s.data.length), new Uint8Array(bss));
+      }
+      entry = elf.entry;
+    } else {
+      start = RAM + (isLinuxImage(kernel) ? parseLinuxImage(kernel).textOffset : 2n * MiB);
+      kEnd = start + BigInt(kernel.length);
+      entry = start;
+    }
     const cfg = (initrd?: { start: bigint; end: bigint }) => buildDeviceTree({ memoryBytes: memory, isa: o.isa ?? ISA_NO_H, bootargs: o.append, initrd });
     let dtb = cfg(o.initrd ? { start: RAM, end: RAM } : undefined);
     const dtbStart = (ramEnd - BigInt(dtb.length)) / (2n * MiB) * (2n * MiB);
@@ -390,11 +412,11 @@ export class Vmm {
       dtb = cfg({ start: initrdStart, end: initrdStart + BigInt(o.initrd.length) });
     }
     if (initrdStart < kEnd) throw new LoadError(`kernel${o.initrd ? ' + initrd' : ''} + device tree do not fit in ${memory / MiB} MiB of guest RAM (give the machine more memory: -m)`);
-    write(start, kernel);
+    if (!isElf(kernel)) write(start, kernel);
     if (o.initrd) write(initrdStart, o.initrd);
     write(dtbStart, dtb);
     // the Linux boot protocol: a0 = hartid, a1 = the device tree, in S-mode (VS for the host)
-    await this.vcpu.setOneReg(KVM_REG_RISCV_CORE_REG('pc'), start);
+    await this.vcpu.setOneReg(KVM_REG_RISCV_CORE_REG('pc'), entry);
     await this.vcpu.setOneReg(KVM_REG_RISCV_CORE_REG('a0'), 0n);
     await this.vcpu.setOneReg(KVM_REG_RISCV_CORE_REG('a1'), dtbStart);
     await this.vcpu.setOneReg(KVM_REG_RISCV_CORE_REG('mode'), 1n);
