@@ -8,16 +8,31 @@
 //             paravirtualized: that takes a kernel rebuilt to make hypercalls)
 //   hw-assist Debian's Linux and the teaching kernel's native build, unmodified, in VS-mode
 //             under the VMM on the H extension
+//   kvm       the same two through the /dev/kvm-shaped API: the VM in a worker, its devices
+//             in the userspace VMM there
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createMachine, runBare, MACHINE_TYPES } from '../dist/index.js';
+import { createMachine, runBare, MACHINE_TYPES, KvmMachine } from '../dist/index.js';
 import { openFileBackend } from '../dist/node.js';
 import { WORKLOADS, buildImage, RAM_BYTES } from '../bench/workloads.js';
 
 const ITERS = { 'integer ALU loop': 4_000_000, 'memory loop (Sv39, 4 KiB pages)': 40, 'branchy (Collatz)': 60_000 };
 const machines = Object.entries(MACHINE_TYPES).filter(([, t]) => t.implemented).map(([n]) => n);
 // which built-in guests each machine type runs
-const RUNS = { native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'], 'hw-assist': ['linux', 'kernel-native.elf'] };
+const RUNS = {
+  native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'], 'hw-assist': ['linux', 'kernel-native.elf'], kvm: ['linux', 'kernel-native.elf'],
+};
+/** A machine of this type: kvm runs each VM in a worker (KvmMachine), the others createMachine(). */
+// `disk`: a read-only disk image file; `memory` in MiB
+async function machineOf(type, { disk, memory, onConsole, ...opts }) {
+  if (type === 'kvm') {
+    const m = new KvmMachine({ ...opts, memory: BigInt(memory) << 20n, drives: disk ? [{ file: disk, readOnly: true }] : opts.drives });
+    m.onConsole(onConsole);
+    return m;
+  }
+  const drives = disk ? [{ backend: openFileBackend(disk, { readOnly: true }), readOnly: true }] : opts.drives;
+  return createMachine({ type, ...opts, memory: `${memory}M`, drives, onConsole });
+}
 const runs = (machine, guest) => (RUNS[machine] ?? []).includes(guest);
 const progress = (s) => process.stderr.isTTY && process.stderr.write(`  ${s}`.padEnd(78) + '\r');
 const rows = [];
@@ -37,11 +52,10 @@ if (g.status === 0) {
   for (const machine of machines.filter((m) => runs(m, 'linux'))) {
     progress(`booting Debian Linux on ${machine} (about 20 s)...`);
     let out = '';
-    const m = await createMachine({
-      type: machine, memory: '512M',
+    const m = await machineOf(machine, {
+      memory: 512,
       kernel: readFileSync(G + 'Image'), initrd: readFileSync(G + 'initramfs.cpio.gz'),
-      append: `console=ttyS0 quiet wvrun="${COMMAND}"`,
-      drives: [{ backend: openFileBackend(G + 'disk.ext4', { readOnly: true }), readOnly: true }],
+      append: `console=ttyS0 quiet wvrun="${COMMAND}"`, disk: G + 'disk.ext4',
       onConsole: (b) => (out += Buffer.from(b).toString()),
     });
     const r = await m.run();
@@ -68,8 +82,8 @@ for (const machine of machines) {
   if (!build) continue;
   progress(`running the teaching kernel (${build}) on ${machine}...`);
   let out = '';
-  const m = await createMachine({
-    type: machine, memory: '128M', kernel: readFileSync(`guests/kernel/prebuilt/${build}`), append: 'iters=1000', idle: 'skip',
+  const m = await machineOf(machine, {
+    memory: 128, kernel: readFileSync(`guests/kernel/prebuilt/${build}`), append: 'iters=1000', idle: 'skip',
     drives: [{ data: new Uint8Array(64 * 1024), readOnly: true }], onConsole: (b) => (out += Buffer.from(b).toString()),
   });
   const r = await m.run();
@@ -87,7 +101,7 @@ if (linuxOut) {
   console.log(`\nLinux said (${COMMAND}):\n  ${linuxOut.trim().split('\n').join('\n  ')}`);
 }
 console.log('\nhypercalls: SBI calls answered by the host (native) or the hw-assist VMM, or the paravirt VMM\'s hypercalls;');
-console.log('exits: to the host\'s device models (MMIO, PV block ring) and, under hw-assist, VM exits to the VMM; emulated:');
+console.log('exits: to the host\'s device models (MMIO, PV block ring) and, under hw-assist and kvm, VM exits to the VMM; emulated:');
 console.log('privileged instructions a deprivileged kernel trapped on; 2-D refs: of the walks two-stage translation made.');
 console.log('Per-operation costs, side by side: wasmvisor bench (docs/bench.md).');
 const missing = Object.keys(MACHINE_TYPES).filter((n) => !machines.includes(n));
