@@ -37,8 +37,10 @@ let jitBatch: u32 = 256;
 export let jitPagesDropped: u64 = 0;
 /** Instructions retired inside compiled blocks (the blocks add to it, and to instret). */
 export let jitRetired: u64 = 0;
-/** Calls of compiled blocks by the run loop. */
+/** Calls of compiled blocks (by the run loop, or chained by a block: jitChains). */
 export let jitCalls: u64 = 0;
+/** Of jitCalls: blocks a compiled block tail-called itself (src/jit/compile.ts, chaining). */
+export let jitChains: u64 = 0;
 @inline export function countJitCall(): void {
   jitCalls++;
 }
