@@ -51,11 +51,11 @@ export { run, runSteps } from './hart/execute';
 // paths they call, and the host's half of the JIT protocol (hart/jit.ts)
 export { instret, stopAt } from './hart/counters';
 export { trapPending } from './hart/state';
-export { tlbRead, tlbWrite, tlbExec, tlbGen, tlbHits, fetchVpn, fetchSlots, fetchHost } from './mmu/tlb';
-export { jitDecode, jitInstall, jitReject, jitClaim, jitFlushAll, jitRetired, jitCalls, jitChains, jitRead, jitWrite, jitStatus } from './hart/jit';
+export { tlbRead, tlbWrite, tlbGen, tlbHits } from './mmu/tlb';
+export { jitDecode, jitInstall, jitReject, jitClaim, jitFlushAll, jitRetired, jitRead, jitWrite, jitStatus } from './hart/jit';
 export { OP_JIT } from './hart/decode';
 export {
-  JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_MAP, JIT_COVER, JIT_COVER_BYTES, ICACHE_BASE, ICACHE_PAGE_BYTES, ICACHE_MAP, SLOT_SIZE, TLB_ENTRIES,
+  JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_MAP, JIT_COVER, JIT_COVER_BYTES, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, TLB_ENTRIES,
 } from './memmap';
 
 /** Error codes of setup(). */

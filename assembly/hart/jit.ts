@@ -37,10 +37,8 @@ let jitBatch: u32 = 256;
 export let jitPagesDropped: u64 = 0;
 /** Instructions retired inside compiled blocks (the blocks add to it, and to instret). */
 export let jitRetired: u64 = 0;
-/** Calls of compiled blocks (by the run loop, or chained by a block: jitChains). */
+/** Calls of compiled blocks by the run loop. */
 export let jitCalls: u64 = 0;
-/** Of jitCalls: blocks a compiled block tail-called itself (src/jit/compile.ts, chaining). */
-export let jitChains: u64 = 0;
 @inline export function countJitCall(): void {
   jitCalls++;
 }

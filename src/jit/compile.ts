@@ -154,19 +154,8 @@ export const CORE_IMPORTS: Import[] = [
   { module: 'core', name: 'jitRetired', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'jitRead', kind: 'func', type: 1 },
   { module: 'core', name: 'jitWrite', kind: 'func', type: 2 },
-  // chaining (the exit's fetch of the next block, as the run loop does it)
-  { module: 'core', name: 'table', kind: 'table' },
-  { module: 'core', name: 'tlbExec', kind: 'global', valtype: I32, mutable: true },
-  { module: 'core', name: 'fetchVpn', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'fetchSlots', kind: 'global', valtype: I32, mutable: true },
-  { module: 'core', name: 'fetchHost', kind: 'global', valtype: I32, mutable: true },
-  { module: 'core', name: 'jitCalls', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'jitChains', kind: 'global', valtype: I64, mutable: true },
 ];
-const G = {
-  instret: 0, stopAt: 1, jitStatus: 2, tlbRead: 3, tlbWrite: 4, tlbGen: 5, tlbHits: 6, jitRetired: 7,
-  tlbExec: 8, fetchVpn: 9, fetchSlots: 10, fetchHost: 11, jitCalls: 12, jitChains: 13,
-};
+const G = { instret: 0, stopAt: 1, jitStatus: 2, tlbRead: 3, tlbWrite: 4, tlbGen: 5, tlbHits: 6, jitRetired: 7 };
 const F = { jitRead: 0, jitWrite: 1 };
 export const BLOCK_TYPES: FuncType[] = [
   { params: [I64], results: [I64] }, // a block: fn(pc) -> pc
@@ -178,16 +167,6 @@ export const BLOCK_TYPES: FuncType[] = [
 export interface CoreLayout {
   X_BASE: number;
   TLB_ENTRIES: number;
-  /** Chain to the next block at the exit (needs Wasm tail calls); the rest is what that fetch reads. */
-  chain?: {
-    ICACHE_BASE: number;
-    ICACHE_PAGE_BYTES: number;
-    ICACHE_MAP: number;
-    RAM_BASE: number;
-    JIT_MAP: number;
-    SLOT_OP: number;
-    OP_JIT: number;
-  };
 }
 
 // locals: 0 = pc (the param: the entry's pc), then one per guest register used, then these
@@ -196,7 +175,7 @@ export interface CoreLayout {
 // then four i32s: the TLB entry, the basic block to run next, the read and write TLB bases.
 // The TLB globals are copied at entry: only what a region never does (a privilege or
 // mstatus change, a flush) changes them, and imported globals cost an indirection each.
-const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site', 'slow'] as const;
+const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site'] as const;
 
 /**
  * Compile a region into a function of type 0. Its basic blocks follow each other in reverse
@@ -474,7 +453,6 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     get(L.n); get(L.site); i64(255); op(Op.i64_and, Op.i64_add); get(L.t2); op(Op.i64_add); set(L.n);
     get(0); get(L.site); i64(12); op(Op.i64_shr_s, Op.i64_add);
     get(L.site); i64(8); op(Op.i64_shr_u); i64(15); op(Op.i64_and); get(L.t2); op(Op.i64_mul, Op.i64_add); set(L.npc);
-    if (layout.chain) { i64(1); set(L.slow); } // an exception or a stop request: back to the run loop
   }
   op(Op.end); // the exit
   // epilogue: the one exit
@@ -482,49 +460,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   gget(G.instret); get(L.n); op(Op.i64_add); gset(G.instret);
   gget(G.jitRetired); get(L.n); op(Op.i64_add); gset(G.jitRetired);
   if (memOps) { gget(G.tlbHits); get(L.hits); op(Op.i64_add); gset(G.tlbHits); }
-  if (layout.chain) chainExit(layout.chain);
   get(L.npc);
-
-  /**
-   * Chaining: go on in the block at npc, if there is one, with a tail call instead of
-   * returning to the run loop, making exactly the run loop's decisions (execute.ts): only
-   * while instret < stopAt, fetching npc as it does (the cached fetch page, else a hit in
-   * the fetch TLB whose page is decoded already: then it counts the TLB hit and makes that
-   * page the fetch page, as fetchSlow does), and only a block whose budget fits before
-   * stopAt. Anything else (a TLB miss, a page not decoded, an instruction that is not a
-   * block) returns npc to the run loop, which does the rest.
-   */
-  function chainExit(c: NonNullable<CoreLayout['chain']>) {
-    const back = () => { get(L.npc); op(Op.return); };
-    const slot = E, host = RB, blk = WB;
-    if (memOps) { get(L.slow); op(Op.i32_wrap_i64); ifThen(EMPTY, back); }
-    gget(G.instret); gget(G.stopAt); op(Op.i64_ge_u); ifThen(EMPTY, back);
-    get(L.npc); i64(12); op(Op.i64_shr_u); tee(L.t1); gget(G.fetchVpn); op(Op.i64_eq);
-    ifThen(EMPTY, () => {
-      gget(G.fetchSlots); get(L.npc); op(Op.i32_wrap_i64); i32(0xfff); op(Op.i32_and); i32(3); op(Op.i32_shl, Op.i32_add); set(slot);
-    }, () => {
-      // the fetch TLB entry of npc's page (mmu/tlb.ts tlbSlot, tlbTag)
-      gget(G.tlbExec); get(L.t1); op(Op.i32_wrap_i64); i32(layout.TLB_ENTRIES - 1); op(Op.i32_and); i32(4); op(Op.i32_shl, Op.i32_add); tee(slot);
-      mem(Op.i64_load, 0); get(L.t1); gget(G.tlbGen); op(Op.i64_or, Op.i64_ne); ifThen(EMPTY, back);
-      get(slot); mem(Op.i64_load, 8); get(L.npc); i64(-4096); op(Op.i64_and, Op.i64_add, Op.i32_wrap_i64); tee(host);
-      // its decoded page (hart/icache.ts mapEntry), if it has one
-      i32(c.RAM_BASE); op(Op.i32_sub); i32(12); op(Op.i32_shr_u); i32(1); op(Op.i32_shl); mem(Op.i32_load16_u, c.ICACHE_MAP); tee(blk);
-      op(Op.i32_eqz); ifThen(EMPTY, back);
-      gget(G.tlbHits); i64(1); op(Op.i64_add); gset(G.tlbHits);
-      get(L.t1); gset(G.fetchVpn);
-      get(host); gset(G.fetchHost);
-      get(blk); i32(1); op(Op.i32_sub); i32(c.ICACHE_PAGE_BYTES); op(Op.i32_mul); i32(c.ICACHE_BASE); op(Op.i32_add); tee(blk); gset(G.fetchSlots);
-      get(blk); get(L.npc); op(Op.i32_wrap_i64); i32(0xfff); op(Op.i32_and); i32(3); op(Op.i32_shl, Op.i32_add); set(slot);
-    });
-    get(slot); mem(Op.i32_load16_u, c.SLOT_OP); i32(c.OP_JIT); op(Op.i32_ne); ifThen(EMPTY, back);
-    // the block's table index and the budget a call needs (hart/jit.ts JIT_MAP)
-    get(slot); i32(c.ICACHE_BASE); op(Op.i32_sub); i32(2); op(Op.i32_shr_u); mem(Op.i32_load, c.JIT_MAP); set(blk);
-    gget(G.stopAt); gget(G.instret); op(Op.i64_sub); get(blk); i32(24); op(Op.i32_shr_u, Op.i64_extend_i32_u, Op.i64_lt_u); ifThen(EMPTY, back);
-    gget(G.jitCalls); i64(1); op(Op.i64_add); gset(G.jitCalls);
-    gget(G.jitChains); i64(1); op(Op.i64_add); gset(G.jitChains);
-    get(L.npc); get(blk); i32(0xff_ffff); op(Op.i32_and);
-    b.byte(Op.return_call_indirect).u32(0).u32(0);
-  }
 
   // Division (unprivileged spec, "M" chapter, division by zero and overflow table): Wasm's
   // div traps on both, so they are tested first; its rem gives 0 on overflow, as RISC-V does.

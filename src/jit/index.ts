@@ -3,7 +3,7 @@
 // functions are placed in the core's function table, where the run loop calls them.
 import type { CoreExports } from '../core.js';
 import { assemble, type Func } from './wasm.js';
-import { compileRegion, compilable, successors, MAX_REGION, CORE_IMPORTS, BLOCK_TYPES, type RegionInsn, type Region, type CoreLayout } from './compile.js';
+import { compileRegion, compilable, successors, MAX_REGION, CORE_IMPORTS, BLOCK_TYPES, type RegionInsn, type Region } from './compile.js';
 
 export interface JitOptions {
   /** Times a jump, branch or trap lands on an instruction before its region is compiled (default 10000). */
@@ -12,21 +12,11 @@ export interface JitOptions {
   batch?: number;
   /** Compiled blocks kept before all are dropped and the table reused (default 32768). */
   maxBlocks?: number;
-  /**
-   * A block that ends goes straight on in the compiled block at its next pc, with a Wasm
-   * tail call, instead of returning to the run loop (default true where the engine has tail
-   * calls; the run loop's decisions either way).
-   */
-  chain?: boolean;
 }
 
 export interface JitStats {
   /** Blocks compiled and installed. */
   blocks: number;
-  /** Blocks end by chaining to the next (JitOptions.chain). */
-  chain: boolean;
-  /** Calls of blocks made by other blocks (chaining), not by the run loop (at the last poll). */
-  chained: number;
   /** Guest instructions in them (one pass each). */
   instructions: number;
   /** Hot spots where nothing could be compiled (the first instruction is not compilable). */
@@ -45,15 +35,6 @@ export interface JitStats {
 }
 
 const JIT_QUEUED = 0xffff_fffe;
-
-/** Does the engine have Wasm tail calls (return_call_indirect)? A module that uses one. */
-export const tailCalls = WebAssembly.validate(new Uint8Array([
-  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-  1, 5, 1, 0x60, 0, 1, 0x7f, // type 0: [] -> [i32]
-  3, 2, 1, 0, // one function of type 0
-  4, 4, 1, 0x70, 0, 1, // a funcref table, min 1
-  10, 9, 1, 7, 0, 0x41, 0, 0x13, 0, 0, 0x0b, // i32.const 0; return_call_indirect type 0 table 0
-]));
 interface Compiled {
   slot: number;
   /** The budget a call needs before stopAt (compileRegion entryLen). */
@@ -65,7 +46,7 @@ interface Compiled {
 const CHAIN_LIMIT = 4;
 
 export class Jit {
-  readonly stats: JitStats = { blocks: 0, chain: false, chained: 0, instructions: 0, rejected: 0, modules: 0, compileMs: 0, engineMs: 0, flushes: 0, errors: 0 };
+  readonly stats: JitStats = { blocks: 0, instructions: 0, rejected: 0, modules: 0, compileMs: 0, engineMs: 0, flushes: 0, errors: 0 };
   private readonly table: WebAssembly.Table;
   private readonly base: number;
   private next: number;
@@ -79,8 +60,6 @@ export class Jit {
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 1e6) throw new RangeError(`JIT threshold must be an integer in 1..1000000, not ${threshold}`);
     if (!Number.isInteger(this.maxBlocks) || this.maxBlocks < 1 || this.maxBlocks > 1 << 22) throw new RangeError(`JIT maxBlocks must be an integer in 1..4194304, not ${this.maxBlocks}`);
     this.c = constant;
-    if (opts.chain && !tailCalls) throw new RangeError('JIT chain needs WebAssembly tail calls, which this engine lacks');
-    this.stats.chain = opts.chain ?? tailCalls;
     this.table = ex.table as WebAssembly.Table;
     this.base = this.table.length;
     this.next = this.base;
@@ -99,7 +78,6 @@ export class Jit {
 
   /** Compile whatever the last run() queued. */
   poll(): void {
-    this.stats.chained = Number((this.ex.jitChains as WebAssembly.Global).value);
     const dv = new DataView(this.ex.memory.buffer);
     const q = this.c('JIT_QUEUE');
     const n = dv.getUint32(q, true);
@@ -110,11 +88,7 @@ export class Jit {
     const icache = this.c('ICACHE_BASE');
     const blocks: Compiled[] = [];
     const funcs: Func[] = [];
-    const layout: CoreLayout = { X_BASE: this.c('X_BASE'), TLB_ENTRIES: this.c('TLB_ENTRIES') };
-    if (this.stats.chain) {
-      layout.chain = Object.fromEntries(['ICACHE_BASE', 'ICACHE_PAGE_BYTES', 'ICACHE_MAP', 'RAM_BASE', 'JIT_MAP', 'SLOT_OP', 'OP_JIT']
-        .map((n) => [n, this.c(n)])) as NonNullable<CoreLayout['chain']>;
-    }
+    const layout = { X_BASE: this.c('X_BASE'), TLB_ENTRIES: this.c('TLB_ENTRIES') };
     const work: number[] = [];
     for (let k = 0; k < n; k++) {
       const slot = dv.getUint32(q + 8 + 4 * k, true);

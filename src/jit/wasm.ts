@@ -4,13 +4,13 @@
 /** Instruction opcodes (spec 5.4), named as in the text format with '.' written as '_'. */
 export const Op = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c,
-  br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, return_call_indirect: 0x13, drop: 0x1a, select: 0x1b,
+  br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
-  i32_load: 0x28, i64_load: 0x29, i32_load16_u: 0x2f, i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33,
+  i64_load: 0x29, i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33,
   i64_load32_s: 0x34, i64_load32_u: 0x35, i64_store: 0x37, i64_store8: 0x3c, i64_store16: 0x3d,
   i64_store32: 0x3e,
   i32_const: 0x41, i64_const: 0x42,
-  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_le_u: 0x4d,
+  i32_eqz: 0x45, i32_eq: 0x46, i32_le_u: 0x4d,
   i64_eqz: 0x50, i64_eq: 0x51, i64_ne: 0x52, i64_lt_s: 0x53, i64_lt_u: 0x54, i64_ge_s: 0x59,
   i64_ge_u: 0x5a, i64_le_u: 0x58, i64_gt_u: 0x56,
   i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_div_s: 0x6d, i32_div_u: 0x6e, i32_rem_s: 0x6f,
@@ -106,8 +106,6 @@ export interface FuncType {
 export type Import =
   | { module: string; name: string; kind: 'func'; type: number }
   | { module: string; name: string; kind: 'memory' }
-  /** A funcref table with no maximum (the core's), imported with minimum 0. */
-  | { module: string; name: string; kind: 'table' }
   | { module: string; name: string; kind: 'global'; valtype: number; mutable: boolean };
 export interface Func {
   type: number;
@@ -133,7 +131,6 @@ export function assemble(types: FuncType[], imports: Import[], funcs: Func[]): U
     im.name(i.module).name(i.name);
     if (i.kind === 'func') { im.byte(0x00).u32(i.type); importedFuncs++; }
     else if (i.kind === 'memory') im.byte(0x02).byte(0x00).u32(0);
-    else if (i.kind === 'table') im.byte(0x01).byte(0x70).byte(0x00).u32(0);
     else im.byte(0x03).byte(i.valtype).byte(i.mutable ? 1 : 0);
   }
   section(2, im);
