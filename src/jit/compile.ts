@@ -7,8 +7,8 @@
 // the one exit), so V8 keeps them in host registers. Loads and stores look up the core's
 // software TLB inline, as the interpreter does (assembly/mmu/memory.ts); a miss leaves the
 // function before the access, which the interpreter then makes. Jumps out of the page, JALR
-// and anything not compilable leave the function too. Only instructions that cannot change privilege, CSRs or translation
-// are compiled; everything else is left to the interpreter.
+// and anything not compilable leave the function too. Only instructions that cannot change
+// privilege, CSRs or translation are compiled; everything else is left to the interpreter.
 import { INSNS } from '../isa/table.js';
 import { Bytes, Op, I32, I64, EMPTY, type Func, type Import, type FuncType } from './wasm.js';
 
