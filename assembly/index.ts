@@ -56,7 +56,7 @@ export { run, runSteps } from './hart/execute';
 export { instret, stopAt } from './hart/counters';
 export { trapPending } from './hart/state';
 export { tlbRead, tlbWrite, tlbGen, tlbHits } from './mmu/tlb';
-export { jitDecode, jitInstall, jitReject, jitClaim, jitFlushAll, jitRetired, jitRead, jitWrite, jitStatus } from './hart/jit';
+export { jitDecode, jitInstall, jitReject, jitClaim, jitFlushAll, jitRetired } from './hart/jit';
 export { OP_JIT } from './hart/decode';
 export {
   JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_MAP, JIT_COVER, JIT_COVER_BYTES, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, TLB_ENTRIES,

@@ -243,10 +243,15 @@ export function run(budget: u64): u32 {
         lastSlot = slot;
         if (jitEnabled && stopAt - instret >= <u64>(b >> 24)) {
           countJitCall();
-          pc = call_indirect<u64>(b & 0xff_ffff, pc);
-          if (trapPending) { traps++; pc = takeTrap(pc); }
-          leader = true;
-          continue;
+          const from = instret;
+          const next = call_indirect<u64>(b & 0xff_ffff, pc);
+          // nothing retired, back at its entry: a memory access there missed the TLB, so the
+          // interpreter runs that instruction (below)
+          if (next != pc || instret != from) {
+            pc = next;
+            leader = true;
+            continue;
+          }
         }
         slot = jitOriginal(slot);
         op = <u32>load<u16>(slot, SLOT_OP);

@@ -11,17 +11,18 @@
 //                       the longest path through a block without backward jumps)
 // A compiled block is called as fn(pc) -> pc: it runs from pc (its code only uses pc
 // relative to it, so every virtual alias of the physical page shares it), adds what it
-// retired to instret, and returns the next pc, or the pc of an instruction that raised an
-// exception (trapPending set, nothing of that instruction done).
+// retired to instret, and returns the next pc. A load or store that misses the TLB (MMIO, a
+// page fault, a code page, a page crossing) ends the block before it: the interpreter does
+// the access, so compiled code never raises an exception itself. A block that returns its
+// own pc having retired nothing (such an access first) has the run loop interpret that one
+// instruction.
 import {
   ICACHE_BASE, ICACHE_PAGE_BYTES, JIT_MAP, JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_PAGES, SLOT_OP, SLOT_RAW,
   SCRATCH_SLOT, RAM_BASE, ICACHE_TAGS, ICACHE_PAGES, JIT_MAP_BYTES, EXIT_JIT, JIT_COVER, JIT_COVER_BYTES,
 } from '../memmap';
 import { decodeInto, OP_JIT } from './decode';
-import { requestStop, instret, stopAt } from './counters';
-import { trapPending } from './state';
+import { requestStop } from './counters';
 import { requestExit } from '../exit';
-import { readSlow, writeSlow } from '../mmu/memory';
 
 export const JIT_QUEUED: u32 = 0xffff_fffe;
 export const JIT_NEVER: u32 = 0xffff_ffff;
@@ -88,41 +89,6 @@ function enqueue(slot: u32, e: u32): void {
 export function jitOriginal(slot: u32): u32 {
   decodeInto(SCRATCH_SLOT, load<u32>(slot, SLOT_RAW));
   return SCRATCH_SLOT;
-}
-
-// ---- the memory slow paths of compiled blocks (imported by them: index.ts)
-
-/**
- * How the last jitRead/jitWrite ended: 0 go on; 1 an exception (the block leaves before the
- * instruction, nothing of it done); 2 a stop request (stopAt == 0: an interrupt may be
- * pending, code was written, an MMIO exit), so the block leaves after the instruction.
- */
-export let jitStatus: i32 = 0;
-
-@inline function slowStatus(): i32 {
-  return trapPending ? 1 : stopAt == 0 ? 2 : 0;
-}
-
-/**
- * readSlow for a compiled block, `behind` instructions of which are not in instret yet: for
- * the call, instret is what the interpreter's would be (an MMIO read of mtime sees it), then
- * the block's own count takes over again. Nothing keeps instret itself (mtime, minstret and
- * cycle are offsets from it), so the block keeps counting as if the call had not been made.
- */
-export function jitRead(va: u64, size: u32, behind: u64): u64 {
-  instret += behind;
-  const v = readSlow(va, size);
-  instret -= behind;
-  jitStatus = slowStatus();
-  return v;
-}
-
-/** writeSlow for a compiled block (see jitRead). */
-export function jitWrite(va: u64, size: u32, v: u64, behind: u64): void {
-  instret += behind;
-  writeSlow(va, size, v);
-  instret -= behind;
-  jitStatus = slowStatus();
 }
 
 // ---- the host's side (exported by index.ts)
@@ -213,9 +179,9 @@ export function jitForgetPage(v: u32): void {
 /**
  * Bytes [off, off+size) of the executing decoded page `v` were written. If compiled code
  * covers them, the page forgets all of its decoded code (a region may include them from
- * any of its slots), and a region that is running stops after the storing instruction
- * (requestStop; it checks stopAt == 0 after every slow path). Stores to data that merely
- * shares the page leave its regions alone.
+ * any of its slots), and the run loop stops after the storing instruction (requestStop;
+ * compiled code never makes such a store: a page with decoded code is never in the write
+ * TLB). Stores to data that merely shares the page leave its regions alone.
  */
 export function jitCodeWritten(v: u32, off: u32, size: u32): bool {
   const f = load<u8>(JIT_PAGES + v);

@@ -5,10 +5,10 @@
 //
 // Inside a region the guest's x registers live in Wasm locals (loaded at entry, stored at
 // the one exit), so V8 keeps them in host registers. Loads and stores look up the core's
-// software TLB inline, as the interpreter does (assembly/mmu/memory.ts), and call the
-// core's slow paths on a miss. Jumps out of the page, JALR and anything not compilable
-// leave the function. Only instructions that cannot change privilege, CSRs or translation
-// are compiled; everything else is left to the interpreter.
+// software TLB inline, as the interpreter does (assembly/mmu/memory.ts); a miss leaves the
+// function before the access, which the interpreter then makes. Jumps out of the page, JALR
+// and anything not compilable leave the function too. Only instructions that cannot change
+// privilege, CSRs or translation are compiled; everything else is left to the interpreter.
 import { INSNS } from '../isa/table.js';
 import { Bytes, Op, I32, I64, EMPTY, type Func, type Import, type FuncType } from './wasm.js';
 
@@ -146,21 +146,15 @@ export const CORE_IMPORTS: Import[] = [
   { module: 'core', name: 'memory', kind: 'memory' },
   { module: 'core', name: 'instret', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'stopAt', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'jitStatus', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbRead', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbWrite', kind: 'global', valtype: I32, mutable: true },
   { module: 'core', name: 'tlbGen', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'tlbHits', kind: 'global', valtype: I64, mutable: true },
   { module: 'core', name: 'jitRetired', kind: 'global', valtype: I64, mutable: true },
-  { module: 'core', name: 'jitRead', kind: 'func', type: 1 },
-  { module: 'core', name: 'jitWrite', kind: 'func', type: 2 },
 ];
-const G = { instret: 0, stopAt: 1, jitStatus: 2, tlbRead: 3, tlbWrite: 4, tlbGen: 5, tlbHits: 6, jitRetired: 7 };
-const F = { jitRead: 0, jitWrite: 1 };
+const G = { instret: 0, stopAt: 1, tlbRead: 2, tlbWrite: 3, tlbGen: 4, tlbHits: 5, jitRetired: 6 };
 export const BLOCK_TYPES: FuncType[] = [
   { params: [I64], results: [I64] }, // a block: fn(pc) -> pc
-  { params: [I64, I32, I64], results: [I64] }, // jitRead(va, size, behind)
-  { params: [I64, I32, I64, I64], results: [] }, // jitWrite(va, size, value, behind)
 ];
 
 /** Linear-memory layout the generated code depends on (the core's exported constants). */
@@ -170,12 +164,11 @@ export interface CoreLayout {
 }
 
 // locals: 0 = pc (the param: the entry's pc), then one per guest register used, then these
-// scratch i64s (gen: the TLB's flush generation; hits: TLB hits not yet added to tlbHits; site: the
-// slow path that leaves through the shared slow exit),
+// scratch i64s (gen: the TLB's flush generation; hits: TLB hits not yet added to tlbHits),
 // then four i32s: the TLB entry, the basic block to run next, the read and write TLB bases.
 // The TLB globals are copied at entry: only what a region never does (a privilege or
 // mstatus change, a flush) changes them, and imported globals cost an indirection each.
-const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits', 'site'] as const;
+const SCRATCH = ['n', 'npc', 'va', 'a', 'b', 't1', 't2', 'lim', 'gen', 'hits'] as const;
 
 /**
  * Compile a region into a function of type 0. Its basic blocks follow each other in reverse
@@ -288,7 +281,7 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     addN(retired);
     npc();
     set(L.npc);
-    b.byte(Op.br).u32(outer + depth + (looped ? 1 : 0) + (memOps ? 1 : 0));
+    b.byte(Op.br).u32(outer + depth + (looped ? 1 : 0));
   };
   /** Go on at page offset `t` (the current block's instructions are counted already). */
   const goTo = (t: number) => {
@@ -298,22 +291,6 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
     if (j > cur) { b.byte(Op.br).u32(j - cur - 1 + depth); return; } // forward: out to its label
     i32(dispatch.indexOf(j)); set(BB); // backward: through the loop's dispatch
     b.byte(Op.br).u32(outer + depth);
-  };
-  /**
-   * The instructions the core's count lacks before the `k`-th of this basic block (what
-   * jitRead/jitWrite add to instret for the call, so an MMIO read of mtime sees the
-   * interpreter's count).
-   */
-  const behind = (k: number) => { get(L.n); if (k) { i64(k); op(Op.i64_add); } };
-  /**
-   * After jitRead/jitWrite: unless jitStatus is 0, leave through the shared slow exit after
-   * the function's blocks, with the site (k-th instruction of its basic block, at page
-   * offset i.off) packed into one local: k | len << 8 | (offset from the entry) << 12.
-   */
-  const afterSlow = (k: number, i: RegionInsn) => {
-    i64(k + i.len * 256 + (i.off - r.entry) * 4096); set(L.site);
-    gget(G.jitStatus);
-    b.byte(Op.br_if).u32(outer + depth + (looped ? 1 : 0));
   };
   /** Push the TLB-hit condition for an access of `size` bytes at va (local), entry into E. */
   const tlbHit = (base: number, size: number) => {
@@ -353,7 +330,6 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   const memOps = [...r.insns.values()].some((i) => LOADS.has(i.op) || STORES.has(i.op));
   if (memOps) { gget(G.tlbRead); set(RB); gget(G.tlbWrite); set(WB); gget(G.tlbGen); set(L.gen); }
   b.byte(Op.block).byte(EMPTY); // the exit
-  if (memOps) b.byte(Op.block).byte(EMPTY); // the slow exit
   if (looped) {
     i32(0); set(BB);
     b.byte(Op.loop).byte(EMPTY); // the dispatch: the entry, or a backward jump's target
@@ -396,26 +372,14 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
         const ld = m;
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(RB, ld.size);
-        ifThen(I64, () => { hostAddr(); mem(ld.fast, 0); countHit(); }, () => {
-          get(L.va); i32(ld.size); behind(k); b.byte(Op.call).u32(F.jitRead);
-          if (ld.ext !== undefined) op(ld.ext);
-          set(L.t1);
-          if (i.rd !== 0 && i.rd < 32) {
-            // rd gets the value unless the load raised an exception (jitStatus 1)
-            getX(i.rd); get(L.t1); gget(G.jitStatus); i32(1); op(Op.i32_eq, Op.select); setX(i.rd);
-          }
-          afterSlow(k, i);
-          get(L.t1);
-        });
+        // a miss (or an access crossing a page) leaves before the load: the interpreter does it
+        ifThen(I64, () => { hostAddr(); mem(ld.fast, 0); countHit(); }, () => exit(k, () => pcPlus(i.off - r.entry)));
         setX(i.rd);
       } else if ((m = STORES.get(o)) !== undefined) {
         const st = m;
         getX(i.rs1); i64(i.imm); op(Op.i64_add); set(L.va);
         tlbHit(WB, st.size);
-        ifThen(EMPTY, () => { hostAddr(); getX(i.rs2); mem(st.op, 0); countHit(); }, () => {
-          get(L.va); i32(st.size); getX(i.rs2); behind(k); b.byte(Op.call).u32(F.jitWrite);
-          afterSlow(k, i);
-        });
+        ifThen(EMPTY, () => { hostAddr(); getX(i.rs2); mem(st.op, 0); countHit(); }, () => exit(k, () => pcPlus(i.off - r.entry)));
       } else if ((m = ALU_IMM.get(o)) !== undefined) { getX(i.rs1); i64(i.imm); op(m); setX(i.rd); }
       else if ((m = ALU_REG.get(o)) !== undefined) { getX(i.rs1); getX(i.rs2); op(m); setX(i.rd); }
       else if ((m = ALU_W.get(o)) !== undefined) {
@@ -447,13 +411,6 @@ export function compileRegion(r: Region, layout: CoreLayout): { func: Func; entr
   // the last block never falls off the end: every path above ends in a br
   op(Op.unreachable);
   if (looped) op(Op.end); // loop
-  if (memOps) {
-    op(Op.end); // the slow exit: a slow path's site and jitStatus say where and what was done
-    gget(G.jitStatus); i32(2); op(Op.i32_eq, Op.i64_extend_i32_u); set(L.t2); // 1: the access was done
-    get(L.n); get(L.site); i64(255); op(Op.i64_and, Op.i64_add); get(L.t2); op(Op.i64_add); set(L.n);
-    get(0); get(L.site); i64(12); op(Op.i64_shr_s, Op.i64_add);
-    get(L.site); i64(8); op(Op.i64_shr_u); i64(15); op(Op.i64_and); get(L.t2); op(Op.i64_mul, Op.i64_add); set(L.npc);
-  }
   op(Op.end); // the exit
   // epilogue: the one exit
   for (const x of written) { i32(0); get(regLocal.get(x)!); mem(Op.i64_store, layout.X_BASE + 8 * x); }
