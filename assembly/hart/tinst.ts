@@ -6,7 +6,10 @@
 // bit 1 cleared. The hypervisor can emulate the access from it without reading guest memory.
 import * as O from './opcodes.gen';
 import { SCRATCH_SLOT, SLOT_OP, SLOT_RD, SLOT_RS1, SLOT_RS2, SLOT_IMM, SLOT_RAW, SLOT_LEN } from '../memmap';
-import { getX } from './state';
+import {
+  getX, setX, getF, setF, csrRaw, csrRawSet, FS_DIRTY, CAUSE_LOAD_GUEST_PAGE_FAULT, CAUSE_STORE_GUEST_PAGE_FAULT,
+} from './state';
+import { CSR_MSTATUS, CSR_VSSTATUS } from './opcodes.gen';
 import { fetchVpn, fetchSlots } from '../mmu/tlb';
 import { decodeInto } from './decode';
 
@@ -75,4 +78,60 @@ function isRs1Only(op: u32): bool {
 /** The address offset, which fits the 5-bit rs1 field (an access is at most 8 bytes). */
 @inline function offsetField(off: u64): u32 {
   return off < 32 ? <u32>off : 0;
+}
+
+// ---- reading one back: what a hypervisor needs to emulate the access (the hw-assist VMM,
+// the kvm machine's in-core part)
+
+export const TINST_NONE: u32 = 0;
+export const TINST_LOAD: u32 = 1;
+export const TINST_STORE: u32 = 2;
+
+/**
+ * What the transformed instruction `insn` of a guest-page fault with `cause` does: TINST_LOAD
+ * or TINST_STORE (a base or FP load/store of the matching kind), else TINST_NONE (a
+ * pseudo-instruction, an AMO, none at all).
+ */
+export function tinstKind(insn: u32, cause: u32): u32 {
+  const opc = (insn & 0x7f) | 2; // as if uncompressed
+  if (cause == CAUSE_LOAD_GUEST_PAGE_FAULT && (opc == OPC_LOAD || opc == OPC_LOAD_FP)) return TINST_LOAD;
+  if (cause == CAUSE_STORE_GUEST_PAGE_FAULT && (opc == OPC_STORE || opc == OPC_STORE_FP)) return TINST_STORE;
+  return TINST_NONE;
+}
+
+/** Its access size in bytes (funct3's width). */
+@inline export function tinstSize(insn: u32): u32 {
+  return 1 << ((insn >> 12) & 3);
+}
+
+/** The length of the instruction it stands for: 2 if it was compressed (bit 1 clear), else 4. */
+@inline export function tinstLen(insn: u32): u64 {
+  return (insn & 3) == 3 ? 4 : 2;
+}
+
+/** The value a store writes: its rs2 (an x or f register), cut to its size. */
+export function tinstStoreValue(insn: u32): u64 {
+  const rs2 = (insn >> 20) & 31;
+  const v = ((insn & 0x7f) | 2) == OPC_STORE_FP ? getF(rs2) : getX(rs2);
+  const size = tinstSize(insn);
+  return size == 8 ? v : v & ((<u64>1 << (<u64>size << 3)) - 1);
+}
+
+/**
+ * Complete a load with the value the device gave: rd gets it sign- or zero-extended
+ * (funct3 bit 2: unsigned), an f register NaN-boxed for FLW (and FS made Dirty, in mstatus and
+ * vsstatus: the guest's F state changed).
+ */
+export function tinstLoadResult(insn: u32, raw: u64): void {
+  const size = tinstSize(insn);
+  const v: u64 = size == 8 ? raw : raw & ((<u64>1 << (<u64>size << 3)) - 1);
+  const rd = (insn >> 7) & 31;
+  if (((insn & 0x7f) | 2) == OPC_LOAD_FP) {
+    setF(rd, size == 4 ? v | 0xffff_ffff_0000_0000 : v);
+    csrRawSet(CSR_MSTATUS, csrRaw(CSR_MSTATUS) | FS_DIRTY);
+    csrRawSet(CSR_VSSTATUS, csrRaw(CSR_VSSTATUS) | FS_DIRTY);
+  } else if (rd != 0) {
+    const shift: u64 = 64 - (<u64>size << 3);
+    setX(rd, ((insn >> 12) & 4) != 0 || size == 8 ? v : <u64>((<i64>(v << shift)) >> shift));
+  }
 }

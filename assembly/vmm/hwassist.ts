@@ -31,6 +31,7 @@ import {
 } from '../hart/opcodes.gen';
 import { hExt } from '../hart/csr';
 import { enterVS } from '../hart/trap';
+import { tinstKind, tinstSize, tinstLen, tinstStoreValue, tinstLoadResult, TINST_NONE, TINST_LOAD } from '../hart/tinst';
 import { requestStop } from '../hart/counters';
 import { pmpRecount } from '../mmu/pmp';
 import { updateViews, tlbFlushAll } from '../mmu/tlb';
@@ -164,52 +165,28 @@ function reflect(pc: u64, cause: u32, tval: u64): u64 {
   return enterVS(pc, cause, tval, false);
 }
 
-// The transformed instruction (htinst) of a load or store (H chapter, "Transformed
-// Instruction or Pseudoinstruction for mtinst or htinst"): opcode, funct3 = width, rd or rs2;
-// bit 1 clear for a compressed instruction (2 bytes long).
-const OPC_LOAD: u32 = 0x03, OPC_LOAD_FP: u32 = 0x07, OPC_STORE: u32 = 0x23, OPC_STORE_FP: u32 = 0x27;
-
 /**
  * A load or store to guest physical `gpa` that the G-stage does not map: a device's register
- * (emulated with the device models), or nothing (reflected as an access fault).
+ * (emulated with the device models, from the transformed instruction in htinst), or nothing
+ * (reflected as an access fault).
  */
 function mmio(pc: u64, cause: u32, tval: u64, gpa: u64): u64 {
   const insn = <u32>trapTinst;
   const faultCause = cause == CAUSE_LOAD_GUEST_PAGE_FAULT ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
-  const opc = (insn & 0x7f) | 2; // as if uncompressed
-  const f3 = (insn >> 12) & 7;
-  const size: u32 = 1 << (f3 & 3);
+  const kind = tinstKind(insn, cause);
   // guest RAM is all mapped: a fault inside it cannot be a device; neither can an AMO or an
   // access without a transformed instruction (0)
-  if (gpa >= RAM_PHYS && gpa < guestEnd) return reflect(pc, faultCause, tval);
-  const len: u64 = (insn & 3) == 3 ? 4 : 2;
-  if (cause == CAUSE_LOAD_GUEST_PAGE_FAULT && (opc == OPC_LOAD || opc == OPC_LOAD_FP)) {
-    const v = busRead(gpa, size);
+  if (kind == TINST_NONE || (gpa >= RAM_PHYS && gpa < guestEnd)) return reflect(pc, faultCause, tval);
+  if (kind == TINST_LOAD) {
+    const v = busRead(gpa, tinstSize(insn));
     if (!busOk) return reflect(pc, faultCause, tval);
-    const rd = (insn >> 7) & 31;
-    if (opc == OPC_LOAD_FP) {
-      setF(rd, size == 4 ? v | 0xffff_ffff_0000_0000 : v);
-      markGuestFsDirty();
-    } else if (rd != 0) {
-      // lb lh lw ld lbu lhu lwu: f3 bit 2 is "unsigned"
-      const shift: u64 = 64 - (<u64>size << 3);
-      setX(rd, (f3 & 4) != 0 || size == 8 ? v : <u64>((<i64>(v << shift)) >> shift));
-    }
-  } else if (cause == CAUSE_STORE_GUEST_PAGE_FAULT && (opc == OPC_STORE || opc == OPC_STORE_FP)) {
-    const rs2 = (insn >> 20) & 31;
-    busWrite(gpa, size, opc == OPC_STORE_FP ? getF(rs2) : getX(rs2));
-    if (!busOk) return reflect(pc, faultCause, tval);
+    tinstLoadResult(insn, v);
   } else {
-    return reflect(pc, faultCause, tval);
+    busWrite(gpa, tinstSize(insn), tinstStoreValue(insn));
+    if (!busOk) return reflect(pc, faultCause, tval);
   }
   statAdd(STAT_HV_MMIO);
-  return pc + len;
-}
-
-/** An F register written on the guest's behalf: FS Dirty in mstatus and vsstatus. */
-function markGuestFsDirty(): void {
-  csrRawSet(CSR_MSTATUS, csrRaw(CSR_MSTATUS) | FS_DIRTY);
-  csrRawSet(CSR_VSSTATUS, csrRaw(CSR_VSSTATUS) | FS_DIRTY);
+  return pc + tinstLen(insn);
 }
 
 /**

@@ -16,6 +16,7 @@
 //   - in-kernel SBI: BASE, TIME (vstimecmp), IPI (hvip.VSSIP), RFENCE, HSM (sbi.ts, guest mode).
 //   - interrupts: the guest's timer is vstimecmp (Sstc for VS-mode); its external interrupt is
 //     hvip.VSEIP, driven by userspace's interrupt controller through kvmIrqLine.
+import { tinstKind, tinstSize, tinstLen, tinstStoreValue, tinstLoadResult, TINST_LOAD, TINST_STORE } from '../hart/tinst';
 import {
   getX, setX, getF, setF, csrRaw, csrRawSet, setPriv, setVirt, priv, trapTinst, trapTval2, PRV_S, PRV_U,
   MIP_VSEIP, MIP_VS_ALL, FS_DIRTY, HSTATUS_VTW,
@@ -358,20 +359,7 @@ export function kvmEnter(): void {
   if (pending == PENDING_NONE) return;
   let pc = load<u64>(PC_ADDR);
   if (pending == PENDING_LOAD) {
-    const insn = pendingInsn;
-    const f3 = (insn >> 12) & 7;
-    const size: u32 = 1 << (f3 & 3);
-    const raw = load<u64>(KVM_RUN + MMIO_DATA);
-    const v: u64 = size == 8 ? raw : raw & ((<u64>1 << (<u64>size << 3)) - 1);
-    const rd = (insn >> 7) & 31;
-    if (((insn & 0x7f) | 2) == 0x07) {
-      setF(rd, size == 4 ? v | 0xffff_ffff_0000_0000 : v);
-      csrRawSet(C.CSR_MSTATUS, csrRaw(C.CSR_MSTATUS) | FS_DIRTY);
-      csrRawSet(C.CSR_VSSTATUS, csrRaw(C.CSR_VSSTATUS) | FS_DIRTY);
-    } else if (rd != 0) {
-      const shift: u64 = 64 - (<u64>size << 3);
-      setX(rd, (f3 & 4) != 0 || size == 8 ? v : <u64>((<i64>(v << shift)) >> shift));
-    }
+    tinstLoadResult(pendingInsn, load<u64>(KVM_RUN + MMIO_DATA));
     pc += pendingLen;
   } else if (pending == PENDING_STORE) {
     pc += pendingLen;
@@ -416,16 +404,13 @@ function sbi(pc: u64): u64 {
   return pc + 4;
 }
 
-const OPC_LOAD: u32 = 0x03, OPC_LOAD_FP: u32 = 0x07, OPC_STORE: u32 = 0x23, OPC_STORE_FP: u32 = 0x27;
-
 /** A load or store the G-stage refused: KVM_EXIT_MMIO from the transformed instruction. */
 function mmio(pc: u64, cause: u32, tval: u64, gpa: u64): u64 {
   const insn = <u32>trapTinst;
-  const opc = (insn & 0x7f) | 2;
-  const f3 = (insn >> 12) & 7;
-  const size: u32 = 1 << (f3 & 3);
-  const load_ = cause == CAUSE_LOAD_GUEST_PAGE_FAULT && (opc == OPC_LOAD || opc == OPC_LOAD_FP);
-  const store_ = cause == CAUSE_STORE_GUEST_PAGE_FAULT && (opc == OPC_STORE || opc == OPC_STORE_FP);
+  const size = tinstSize(insn);
+  const kind = tinstKind(insn, cause);
+  const load_ = kind == TINST_LOAD;
+  const store_ = kind == TINST_STORE;
   const s = slotOf(gpa);
   // inside a slot only a store to a read-only one is MMIO; a pseudo-instruction (the VS-stage
   // walk's PTE access) or an AMO cannot be emulated
@@ -438,16 +423,14 @@ function mmio(pc: u64, cause: u32, tval: u64, gpa: u64): u64 {
   runU32(MMIO_LEN, size);
   store<u8>(KVM_RUN + MMIO_IS_WRITE, store_ ? 1 : 0);
   if (store_) {
-    const rs2 = (insn >> 20) & 31;
-    const v = opc == OPC_STORE_FP ? getF(rs2) : getX(rs2);
-    runU64(MMIO_DATA, size == 8 ? v : v & ((<u64>1 << (<u64>size << 3)) - 1));
+    runU64(MMIO_DATA, tinstStoreValue(insn));
     pending = PENDING_STORE;
   } else {
     runU64(MMIO_DATA, 0);
     pending = PENDING_LOAD;
   }
   pendingInsn = insn;
-  pendingLen = (insn & 3) == 3 ? 4 : 2;
+  pendingLen = tinstLen(insn);
   exitTo(KVM_EXIT_MMIO);
   return pc;
 }
