@@ -120,12 +120,15 @@ function csrSpecs(flavour: Flavour): CsrSpec[] {
       legal: (v) => fsOffOrDirty((v & MSTATUS_MPP) === 2n << 11n ? v | MSTATUS_MPP : v),
     },
     { name: 'sstatus', num: CSRS.sstatus, mask: 0x8000_0000_000c_6122n, fixed: 0x2_0000_0000n, rmwKeep: XL_FIELDS, legal: fsOffOrDirty },
-    { name: 'medeleg', num: CSRS.medeleg, mask: priv ? 0xb0ffn : 0xb3ffn },
+    // with H, bits 10 (VS ECALL) and 20-23 (guest-page faults, virtual instruction) are writable too
+    { name: 'medeleg', num: CSRS.medeleg, mask: priv ? 0xb0ffn : 0xf0_b7ffn },
     // interrupts: only the software-writable pending bits; in the privilege flavour only SSIP
     // (which either handler can clear), and they are taken as soon as S/U-mode enables them
     { name: 'mideleg', num: CSRS.mideleg, mask: 0x222n, only: ['csr', 'mixed', 'privilege'] },
-    { name: 'mie', num: CSRS.mie, mask: 0xaaan, only: ['csr', 'mixed', 'privilege'] },
-    { name: 'mip', num: CSRS.mip, mask: priv ? 0x2n : 0x222n, only: ['csr', 'mixed', 'privilege'] },
+    // with H, mie.VSSIE/VSTIE/VSEIE and mip.VSSIP are writable (M-mode never takes them: they
+    // go to HS, and the privilege flavour keeps to the S and M bits)
+    { name: 'mie', num: CSRS.mie, mask: priv ? 0xaaan : 0xeeen, only: ['csr', 'mixed', 'privilege'] },
+    { name: 'mip', num: CSRS.mip, mask: priv ? 0x2n : 0x226n, only: ['csr', 'mixed', 'privilege'] },
     { name: 'sie', num: CSRS.sie, mask: 0x222n, only: ['csr', 'mixed', 'privilege'] },
     { name: 'sip', num: CSRS.sip, mask: priv ? 0x2n : 0x222n, only: ['csr', 'mixed', 'privilege'] },
     { name: 'mtvec', num: CSRS.mtvec, mask: M64, restore: HANDLER_M },
@@ -161,7 +164,29 @@ export const DUMP_CSRS: [string, number][] = [
   'mcounteren', 'menvcfg', 'mcountinhibit', 'sstatus', 'sie', 'sip', 'stvec', 'sscratch', 'sepc', 'scause',
   'stval', 'satp', 'scounteren', 'senvcfg', 'pmpcfg0', 'pmpcfg2', 'pmpaddr0', 'pmpaddr1', 'pmpaddr2',
   'pmpaddr3', 'mhartid', 'mvendorid', 'mconfigptr',
+  // the H extension (both harts have it)
+  'mtval2', 'mtinst', 'hstatus', 'hedeleg', 'hideleg', 'hie', 'hip', 'hvip', 'hcounteren', 'henvcfg', 'htval',
+  'htinst', 'hgatp', 'htimedelta', 'vsstatus', 'vsie', 'vstvec', 'vsscratch', 'vsepc', 'vscause', 'vstval', 'vsip', 'vsatp',
 ].map((n) => [n, CSRS[n]] as [string, number]);
+
+/**
+ * Bits cleared from a CSR's value wherever a program reads it (the dump and body reads), because
+ * QEMU 7.2 shows them against the spec (docs/differential-testing.md): mideleg.SGEIP (bit 12)
+ * reads one although GEILEN = 0 (hgeie reads zero), and vsstatus (sstatus when V=1) shows an SXL
+ * field in bits 35:34, which are WPRI in the sstatus format.
+ */
+export const READ_NORMALISE: Record<string, bigint> = {
+  mideleg: 1n << 12n,
+  vsstatus: 3n << 34n,
+};
+
+/** Clear READ_NORMALISE[csr] in rd (tmp is clobbered). */
+function normaliseRead(csrName: string, rd: number, tmp: number): Item[] {
+  const m = READ_NORMALISE[csrName];
+  if (m === undefined || rd === ZERO) return [];
+  if (tmp === rd || tmp === ZERO || tmp === GPR) throw new Error('normaliseRead: bad temporary');
+  return [...li(tmp, ~m & M64), ins('and', { rd, rs1: rd, rs2: tmp })];
+}
 
 // ---- instruction catalogues
 const R_OPS = ['add', 'sub', 'sll', 'slt', 'sltu', 'xor', 'srl', 'sra', 'or', 'and', 'addw', 'subw', 'sllw', 'srlw', 'sraw'];
@@ -516,7 +541,8 @@ class Gen {
       ['csrrsi', CSRS.mip], ['csrrsi', CSRS.sip], ['csrrsi', CSRS.mie], ['csrrci', CSRS.mie], ['csrrsi', CSRS.sie],
       ['csrrsi', CSRS.mideleg], ['csrrci', CSRS.mideleg], ['csrrsi', CSRS.sstatus], ['csrrci', CSRS.sstatus],
     ] as [string, number][]);
-    return this.step('irq', [ins(name, { rd: this.xd(), zimm: 2, csr })]);
+    const rd = this.xd();
+    return this.step('irq', [ins(name, { rd, zimm: 2, csr }), ...this.normalise(csr === CSRS.mideleg ? 'mideleg' : '', rd)]);
   }
 
   // ---- memory
@@ -731,6 +757,14 @@ class Gen {
   }
 
   // ---- CSRs
+  /** the instructions that clear READ_NORMALISE bits of a read of `csrName` into rd */
+  normalise(csrName: string, rd: number): Item[] {
+    if (READ_NORMALISE[csrName] === undefined || rd === ZERO) return [];
+    let t = this.xt();
+    while (t === rd) t = this.xt();
+    return normaliseRead(csrName, rd, t);
+  }
+
   csrValue(c: CsrSpec): bigint {
     const v = (this.r.chance(0.15) ? M64 & c.mask : this.r.u64() & c.mask) | (c.fixed ?? 0n);
     return c.legal ? c.legal(v) : v;
@@ -758,7 +792,7 @@ class Gen {
       if ((name === 'csrrwi' && (c.fixed || c.legal)) || c.rmwKeep === M64) {
         // a 5-bit write would clear UXL/SXL (QEMU and wasmvisor legalise that differently),
         // or set/clear bits into a reserved pattern
-        items.push(ins('csrrs', { rd, rs1: ZERO, csr: c.num }));
+        items.push(ins('csrrs', { rd, rs1: ZERO, csr: c.num }), ...this.normalise(c.name, rd));
         return this.step('csr', items);
       }
       let z = r.int(32);
@@ -767,6 +801,7 @@ class Gen {
     } else {
       items.push(ins('csrrs', { rd, rs1: ZERO, csr: c.num })); // a plain read
     }
+    items.push(...this.normalise(c.name, rd));
     if (c.restore !== undefined) {
       // what the write left (WARL) is read back, then the vector is restored
       const t = this.xt();
@@ -964,6 +999,9 @@ class Gen {
     // no timer interrupt pending (QEMU's mtimecmp resets to 0, wasmvisor's to the maximum)
     items.push(...li(T0, MTIMECMP), ins('addi', { rd: T1, rs1: ZERO, imm: -1 }), ins('sd', { rs1: T0, rs2: T1, imm: 0 }));
     items.push(...li(T0, LOG), ins('sd', { rs1: GPR, rs2: T0, imm: LOGPTR_OFF }));
+    // QEMU 7.2 resets mideleg to 0 and sets its read-only-one VS bits (2, 6, 10) only when
+    // mideleg is written; the spec has them one from reset: one write makes both agree
+    items.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.mideleg }));
     if (this.flavour === 'privilege' || this.flavour === 'paging') {
       // PMP: one NAPOT entry over everything, RWX, so S and U can reach memory
       items.push(...li(T0, PMPADDR_MASK), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.pmpaddr0 }));
@@ -1080,7 +1118,7 @@ class Gen {
     if (this.flavour === 'privilege' || this.flavour === 'paging') i.push(...li(T6, MAGIC), ins('ecall'));
     let off = D + 8 * 32;
     for (const [name, num] of DUMP_CSRS) {
-      i.push(ins('csrrs', { rd: T0, rs1: ZERO, csr: num }), ins('sd', { rs1: GPR, rs2: T0, imm: off }));
+      i.push(ins('csrrs', { rd: T0, rs1: ZERO, csr: num }), ...normaliseRead(name, T0, T1), ins('sd', { rs1: GPR, rs2: T0, imm: off }));
       names.push(name);
       off += 8;
     }
