@@ -130,6 +130,13 @@ const MSTATUS_MPV_GVA = 3n << 38n;
 /** hstatus: GVA, SPV, SPVP, HU; VTVM, VTW, VTSR; VSXL (bits 33:32) held at 2 */
 const HSTATUS_BASIC = 0x3c0n;
 const HSTATUS_VT = 7n << 20n;
+const HSTATUS_GVA = 1n << 6n;
+/**
+ * hedeleg in the hypervisor flavour: not 2 (illegal instruction) nor 6 (store misaligned):
+ * QEMU 7.2 reports them to VS-mode as 1 and 5 (it applies the VS-interrupt cause adjustment,
+ * VSSI 2 -> SSI 1, to exceptions too; docs/differential-testing.md)
+ */
+const HEDELEG_HYP = 0xb1ffn & ~0x44n;
 const VSXL_FIELD = 3n << 32n;
 
 function csrSpecs(flavour: Flavour): CsrSpec[] {
@@ -184,12 +191,11 @@ function csrSpecs(flavour: Flavour): CsrSpec[] {
     // bits; vsepc[0]: docs/differential-testing.md); VTVM/VTW/VTSR in the hypervisor flavour only
     // from block entries (the generator tracks them)
     {
-      name: 'hstatus', num: CSRS.hstatus, mask: hyp ? HSTATUS_BASIC : HSTATUS_BASIC | (6n << 20n), fixed: 2n << 32n,
+      name: 'hstatus', num: CSRS.hstatus, mask: hyp ? HSTATUS_BASIC & ~HSTATUS_GVA : HSTATUS_BASIC | (6n << 20n), fixed: 2n << 32n,
       rmwKeep: VSXL_FIELD, only: H,
     },
-    // (hypervisor: nothing is delegated to VS, see HEDELEG_VS)
-    { name: 'hedeleg', num: CSRS.hedeleg, mask: hyp ? 0n : 0xb1ffn, only: H },
-    { name: 'hideleg', num: CSRS.hideleg, mask: hyp ? 0n : 0x444n, only: H },
+    { name: 'hedeleg', num: CSRS.hedeleg, mask: hyp ? HEDELEG_HYP : 0xb1ffn, only: H },
+    { name: 'hideleg', num: CSRS.hideleg, mask: hyp ? 0x4n : 0x444n, only: H },
     { name: 'hie', num: CSRS.hie, mask: 0x444n, only: H },
     { name: 'hip', num: CSRS.hip, mask: 0x4n, only: H },
     // only VSSIP: QEMU 7.2 keeps hvip.VSTIP/VSEIP in mip, where an mip write clears them, and
@@ -1006,8 +1012,13 @@ class Gen {
     this.vt = BigInt(r.pick([0, 2, 4, 6, r.int(8) & 6])) << 20n;
     items.push(...li(T1, HSTATUS_VT), ins('csrrc', { rd: ZERO, rs1: T1, csr: CSRS.hstatus }));
     if (this.vt) items.push(...li(T1, this.vt), ins('csrrs', { rd: ZERO, rs1: T1, csr: CSRS.hstatus }));
-    // with VTSR the VS handler's own SRET would trap: nothing is delegated to VS then
+    // delegation to VS for the block: none with VTSR (the VS handler's own SRET would trap),
+    // else random
     if (this.vt & (4n << 20n)) items.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hedeleg }), ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hideleg }));
+    else if (virt) {
+      items.push(...li(T1, r.u64() & HEDELEG_HYP), ins('csrrw', { rd: ZERO, rs1: T1, csr: CSRS.hedeleg }));
+      items.push(ins('csrrwi', { rd: ZERO, zimm: r.chance(0.5) ? 4 : 0, csr: CSRS.hideleg }));
+    }
     const MPV = 1n << 39n;
     items.push(...li(T1, 0x1800n | MPV), ins('csrrc', { rd: ZERO, rs1: T1, csr: CSRS.mstatus }));
     if (r.chance(0.5)) items.push(...li(T1, 1n << 7n), ins(r.pick(['csrrs', 'csrrc']), { rd: ZERO, rs1: T1, csr: CSRS.mstatus })); // MPIE
@@ -1241,7 +1252,7 @@ class Gen {
       // VS-mode may use the FPU; random delegation of exceptions to HS and on to VS
       items.push(...li(T0, (3n << 13n) | (2n << 32n)), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.vsstatus }));
       items.push(...li(T0, this.r.u64() & 0xf0_b7f7n), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.medeleg }));
-      // hedeleg stays 0: QEMU 7.2 does not reach vstvec for a trap delegated to VS (docs)
+      items.push(...li(T0, this.r.u64() & HEDELEG_HYP), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.hedeleg }));
     }
     if (blocky(this.flavour)) {
       // PMP: one NAPOT entry over everything, RWX, so S and U can reach memory
@@ -1369,7 +1380,12 @@ class Gen {
     const SAVE = vs ? 0x700 : 0x28;
     i.push(ins('sd', { rs1: GPR, rs2: T0, imm: SAVE }), ins('sd', { rs1: GPR, rs2: T1, imm: SAVE + 8 }), ins('sd', { rs1: GPR, rs2: T2, imm: SAVE + 16 }));
     if (vs) this.logTrap(i, 2, [CSRS.scause, CSRS.sepc, CSRS.stval, 0, 0], [[CSRS.sstatus, 1n << 8n]]);
-    else this.logTrap(i, 1, [CSRS.scause, CSRS.sepc, CSRS.stval, CSRS.htval, CSRS.htinst], [[CSRS.hstatus, 0x1c0n], [CSRS.sstatus, 1n << 8n]]);
+    else {
+      this.logTrap(i, 1, [CSRS.scause, CSRS.sepc, CSRS.stval, CSRS.htval, CSRS.htinst], [[CSRS.hstatus, 0x1c0n], [CSRS.sstatus, 1n << 8n]]);
+      // QEMU 7.2 also writes hstatus.GVA on a trap into VS-mode (the spec: only into HS): the
+      // handler clears it after logging, so that it is 0 whenever V=1 (docs)
+      i.push(ins('addi', { rd: T1, rs1: ZERO, imm: 0x40 }), ins('csrrc', { rd: ZERO, rs1: T1, csr: CSRS.hstatus }));
+    }
     i.push(ins('csrrs', { rd: T1, rs1: ZERO, csr: CSRS.scause }));
     const toIrq = n();
     i.push(ins('blt', { rs1: T1, rs2: ZERO }, { local: 0 }));
