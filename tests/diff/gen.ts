@@ -82,6 +82,11 @@ interface CsrSpec {
   legal?: (v: bigint) => bigint;
   /** the flavours that write it (default: every flavour with CSR steps) */
   only?: Flavour[];
+  /**
+   * written only by CSRRW: QEMU 7.2 applies CSRRS/CSRRC's mask to vsie/vsip unshifted (the
+   * bits land one position too low in hie/hip)
+   */
+  noRmw?: boolean;
 }
 
 const MSTATUS_DEFINED = 0x8000_003f_007f_ffean; // SIE..TSR, UXL, SXL, SBE, MBE, SD: WPRI bits zero
@@ -211,14 +216,14 @@ function csrSpecs(flavour: Flavour): CsrSpec[] {
     { name: 'mtval2', num: CSRS.mtval2, mask: M64, only: H },
     { name: 'mtinst', num: CSRS.mtinst, mask: M64, only: H },
     { name: 'vsstatus', num: CSRS.vsstatus, mask: 0x8000_0000_000c_6122n, fixed: 0x2_0000_0000n, rmwKeep: XL_FIELDS, legal: fsOffOrDirty, only: H },
-    { name: 'vsie', num: CSRS.vsie, mask: 0x222n, only: H },
+    { name: 'vsie', num: CSRS.vsie, mask: 0x222n, only: H, noRmw: true },
     // MODE 0 or 1 (bit 1 never set): QEMU 7.2 stores the reserved modes in vstvec
     { name: 'vstvec', num: CSRS.vstvec, mask: M64 - 2n, restore: HANDLER_VS, only: H },
     { name: 'vsscratch', num: CSRS.vsscratch, mask: M64, only: H },
     { name: 'vsepc', num: CSRS.vsepc, mask: M64 - 1n, only: H },
     { name: 'vscause', num: CSRS.vscause, mask: M64, only: H },
     { name: 'vstval', num: CSRS.vstval, mask: M64, only: H },
-    { name: 'vsip', num: CSRS.vsip, mask: hyp ? 0x2n : 0x222n, only: H },
+    { name: 'vsip', num: CSRS.vsip, mask: hyp ? 0x2n : 0x222n, only: H, noRmw: true },
     { name: 'vsatp', num: CSRS.vsatp, mask: 0n, only: H },
     { name: 'fcsr', num: CSRS.fcsr, mask: 0xffn },
     { name: 'frm', num: CSRS.frm, mask: 7n },
@@ -319,6 +324,16 @@ export interface Program {
   build(n?: number): Layout & { bodyStart: number };
 }
 
+interface TwoStage {
+  ptes: [bigint, bigint][];
+  dump: [string, bigint][];
+  gRoot: bigint;
+  /** VS-stage roots: VS blocks, VU blocks */
+  roots: bigint[];
+  vsPerms: bigint[];
+  gPerms: bigint[];
+}
+
 interface PageTables {
   mode: bigint;
   /** root page of the S-mode and the U-mode tables */
@@ -346,10 +361,80 @@ class Gen {
     this.csrs = csrSpecs(flavour).filter((c) => (!c.only || c.only.includes(flavour) || (flavour === 'paging' && c.only.includes('privilege'))) &&
       !(flavour === 'paging' && pagingDrop.includes(c.name)));
     if (flavour === 'paging') this.paging = this.pageTables();
+    if (flavour === 'hypervisor' && this.r.chance(0.4)) this.two = this.twoStage();
   }
 
   // ---- paging: Sv39 or Sv48 page tables, one root for S-mode blocks and one for U-mode blocks
   paging?: PageTables;
+
+  // ---- hypervisor flavour, two-stage variant: VS-stage Sv39 (vsatp; a root for VS blocks and
+  // one for VU blocks) over G-stage Sv39x4 (hgatp), both built by the prologue
+  two?: TwoStage;
+
+  twoStage(): TwoStage {
+    const r = this.r;
+    const V = 1n, R = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
+    const ptr = (pa: bigint) => ((pa >> 12n) << 10n) | V;
+    const leaf = (pa: bigint, perms: bigint) => ((pa >> 12n) << 10n) | perms;
+    const ptes: [bigint, bigint][] = [];
+    const dump: [string, bigint][] = [];
+    // G-stage: a 16 KiB root, one L1, one L0 over 0x8000_0000-0x801f_ffff; the page tables'
+    // 2 MiB (0x8020_0000) a megapage; everything identity, U set (G-stage leaves are U)
+    const gRoot = PT_BASE, gL1 = PT_BASE + 0x4000n, gL0 = PT_BASE + 0x5000n;
+    ptes.push([gRoot + 2n * 8n, ptr(gL1)], [gL1, ptr(gL0)], [gL1 + 8n, leaf(PT_BASE, V | R | W | X | U | A | D)]);
+    const gPerms = [this.randomPerms() | U, this.randomPerms() | U];
+    if (r.chance(0.3)) gPerms[r.int(2)] &= ~U; // a G-stage leaf without U: a guest-page fault always
+    for (let i = 0n; i < 0x200n; i++) {
+      if (i === 0x103n || i === 0x104n) continue;
+      if (i >= 0x10n && i < 0x100n) continue; // code: 64 KiB; then the harness's data
+      if (i > 0x104n) break;
+      ptes.push([gL0 + i * 8n, leaf(CODE + (i << 12n), V | R | W | X | U | A | D)]);
+    }
+    for (const [k, i] of [[0, 0x103n], [1, 0x104n]] as const) {
+      ptes.push([gL0 + i * 8n, leaf(CODE + (i << 12n), gPerms[k])]);
+      dump.push([`gpte[gpa 0x${(CODE + (i << 12n)).toString(16)}]`, gL0 + i * 8n]);
+    }
+    // VS-stage: the same shape as the paging flavour's tables (no alias)
+    const vsPerms = [this.randomPerms(), this.randomPerms()];
+    const roots: bigint[] = [];
+    let page = PT_BASE + 0x8000n;
+    for (const [name, u] of [['VS', 0n], ['VU', U]] as const) {
+      const root = page, l1 = page + 0x1000n, l0 = page + 0x2000n;
+      page += 0x3000n;
+      roots.push(root);
+      ptes.push([root + 2n * 8n, ptr(l1)], [l1, ptr(l0)]);
+      for (let i = 0n; i < 16n; i++) ptes.push([l0 + i * 8n, leaf(CODE + (i << 12n), V | R | X | A | D | u)]);
+      for (let i = 0x100n; i < 0x103n; i++) ptes.push([l0 + i * 8n, leaf(CODE + (i << 12n), V | R | W | A | D | u)]);
+      for (const [k, i] of [[0, 0x103n], [1, 0x104n]] as const) {
+        ptes.push([l0 + i * 8n, leaf(CODE + (i << 12n), vsPerms[k])]);
+        dump.push([`pte.${name}[va 0x${(CODE + (i << 12n)).toString(16)}]`, l0 + i * 8n]);
+      }
+    }
+    return { ptes, dump, gRoot, roots, vsPerms, gPerms };
+  }
+
+  /**
+   * Two-stage variant, V=1: can an access of `size` bytes at scratch `pa` not fault in either
+   * stage (whatever SUM and MXR)? AMOs, LR/SC and misaligned accesses only go where it cannot:
+   * QEMU 7.2 reports AMO page faults as loads and misaligned ones with the aligned-down address.
+   */
+  twoOk(pa: bigint, size: number, write: boolean, mode = this.mode, exec = false): boolean {
+    const t = this.two!;
+    const read = exec ? 8n : 2n; // HLVX: execute permission instead of read
+    for (const a of [pa, pa + BigInt(size - 1)]) {
+      const k = a >= SCRATCH - (SCRATCH & 0xfffn) + 0x1000n ? 1 : 0;
+      const [p, g] = [t.vsPerms[k], t.gPerms[k]];
+      if (!(p & 1n) || !(p & read) || (write && !(p & 4n)) || (p & 6n) === 4n) return false;
+      if ((mode === 0) !== ((p & 16n) !== 0n)) return false;
+      if (!(g & 1n) || !(g & read) || (write && !(g & 4n)) || (g & 6n) === 4n || !(g & 16n)) return false;
+    }
+    return true;
+  }
+
+  /** in a V=1 block of the two-stage variant */
+  guest(): boolean {
+    return this.two !== undefined && this.virt;
+  }
 
   /** a leaf PTE's permission bits: random, including reserved R=0 W=1 and invalid */
   randomPerms(): bigint {
@@ -632,6 +717,7 @@ class Gen {
     const pa = this.scratchAddr(size, r.chance(0.6));
     let addr: bigint | undefined = this.va(pa);
     if (this.paging && pa % BigInt(size) !== 0n) addr = this.safeVa(pa, size, store); // misaligned: never a page fault
+    if (this.guest() && pa % BigInt(size) !== 0n && !this.twoOk(pa, size, store)) addr = undefined;
     if (addr === undefined) return this.alu();
     const imm = r.chance(0.5) ? 0 : r.range(-2048, 2047);
     const base = this.xt();
@@ -651,7 +737,8 @@ class Gen {
     const d = r.chance(0.5);
     const size = d ? 8 : 4;
     const base = this.xt();
-    const va = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+    let va = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+    if (va !== undefined && this.guest() && !this.twoOk(va, size, true)) va = undefined;
     if (va === undefined) return this.alu();
     const items = li(base, va);
     let rs2 = this.xs();
@@ -667,7 +754,8 @@ class Gen {
     const size = d ? 8 : 4;
     const base = this.xt();
     const k = r.int(5);
-    const addr = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+    let addr = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+    if (addr !== undefined && this.guest() && !this.twoOk(addr, size, true)) addr = undefined;
     if (addr === undefined) return this.alu();
     const items = li(base, addr);
     const rd = this.xd();
@@ -686,7 +774,8 @@ class Gen {
       // SC to another address: fails
       const t = this.xt();
       if (t !== base) {
-        const other = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+        let other = this.paging ? this.safeVa(this.scratchAddr(size, true), size, true) : this.scratchAddr(size, true);
+        if (other !== undefined && this.guest() && !this.twoOk(other, size, true)) other = undefined;
         items.push(...li(t, other ?? addr));
         scBase = t;
       }
@@ -847,7 +936,9 @@ class Gen {
     const items: Item[] = [];
     if (c.name === 'satp' || c.name === 'vsatp' || c.name === 'hgatp') return this.satp(c.num);
     const rd = this.xd();
-    const op = r.int(7);
+    let op = r.int(7);
+    // (sie/sip are vsie/vsip while V=1)
+    if (c.noRmw || (this.virt && (c.name === 'sie' || c.name === 'sip'))) op = r.pick([0, 6]);
     if (op <= 2) {
       // csrrw / csrrs / csrrc with a register operand
       const t = this.xt();
@@ -938,7 +1029,7 @@ class Gen {
       else items.push(ins(r.pick(['lr.w', 'lr.d']), { rd: this.xd(), rs1: base }));
       return this.step('access-fault', items);
     }
-    if (k === 8) {
+    if (k === 8 && !this.guest()) {
       // a misaligned access that runs off the end of RAM: the fault is for the part beyond
       const base = this.xt();
       const [name, size] = r.pick([...LOADS, ...STORES].filter(([, s]) => s > 1));
@@ -1014,10 +1105,17 @@ class Gen {
     if (this.vt) items.push(...li(T1, this.vt), ins('csrrs', { rd: ZERO, rs1: T1, csr: CSRS.hstatus }));
     // delegation to VS for the block: none with VTSR (the VS handler's own SRET would trap),
     // else random
-    if (this.vt & (4n << 20n)) items.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hedeleg }), ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hideleg }));
+    // (and none in VU blocks of the two-stage variant: the VS handler's pages are U there)
+    if (this.vt & (4n << 20n) || (this.two && virt && mode === 0)) items.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hedeleg }), ins('csrrw', { rd: ZERO, rs1: ZERO, csr: CSRS.hideleg }));
     else if (virt) {
       items.push(...li(T1, r.u64() & HEDELEG_HYP), ins('csrrw', { rd: ZERO, rs1: T1, csr: CSRS.hedeleg }));
       items.push(ins('csrrwi', { rd: ZERO, zimm: r.chance(0.5) ? 4 : 0, csr: CSRS.hideleg }));
+    }
+    if (this.two) {
+      // two-stage: vsatp (the VS or the VU root; VS for HLV from HS/M) and hgatp, then fences
+      items.push(...li(T1, (8n << 60n) | (this.two.roots[virt && mode === 0 ? 1 : 0] >> 12n)), ins('csrrw', { rd: ZERO, rs1: T1, csr: CSRS.vsatp }));
+      items.push(...li(T1, (8n << 60n) | (this.two.gRoot >> 12n)), ins('csrrw', { rd: ZERO, rs1: T1, csr: CSRS.hgatp }));
+      items.push(ins('hfence.gvma', { rs1: ZERO, rs2: ZERO }), ins('hfence.vvma', { rs1: ZERO, rs2: ZERO }));
     }
     const MPV = 1n << 39n;
     items.push(...li(T1, 0x1800n | MPV), ins('csrrc', { rd: ZERO, rs1: T1, csr: CSRS.mstatus }));
@@ -1062,10 +1160,12 @@ class Gen {
     // QEMU 7.2 writes a stale instruction or zero to tval
     if (this.virt || this.mode === 0) return this.alu();
     const items: Item[] = [];
-    if (!this.virt && this.mode !== 0 && r.chance(0.3)) {
-      // SPVP: the privilege of the guest access (VS or VU)
+    let spvp = -1;
+    if (this.two || r.chance(0.3)) {
+      // SPVP: the privilege of the guest access (VS or VU); always set with two-stage translation
       const t = this.xt();
-      items.push(...li(t, 1n << 8n), ins(r.pick(['csrrs', 'csrrc']), { rd: ZERO, rs1: t, csr: CSRS.hstatus }));
+      spvp = r.int(2);
+      items.push(...li(t, 1n << 8n), ins(spvp ? 'csrrs' : 'csrrc', { rd: ZERO, rs1: t, csr: CSRS.hstatus }));
     }
     const [name, size, store] = r.pick([
       ['hlv.b', 1, false], ['hlv.bu', 1, false], ['hlv.h', 2, false], ['hlv.hu', 2, false], ['hlv.w', 4, false],
@@ -1075,7 +1175,12 @@ class Gen {
     const base = this.xt();
     const k = r.int(10);
     // scratch (aligned mostly), or an address nothing answers (access fault, GVA = 1)
-    const addr = k < 8 ? this.scratchAddr(size, k < 6) : r.pick([0n, 0x8800_0000n, 0x2_0000_0000n]) + BigInt(r.int(8) * 8);
+    // (with two-stage translation aligned only: QEMU 7.2 gives a misaligned access's page fault the
+    // aligned-down address)
+    const addr = k < 8 ? this.scratchAddr(size, k < 6 || this.two !== undefined) : r.pick([0n, 0x8800_0000n, 0x2_0000_0000n]) + BigInt(r.int(8) * 8);
+    // with two-stage translation only where neither stage can fault: QEMU 7.2 reports a
+    // VS-stage page fault of HLV/HSV as an access fault (5/7 for 13/15)
+    if (this.two && (k >= 8 || !this.twoOk(addr, size, store, spvp === 0 ? 0 : 1, name.startsWith('hlvx')))) return this.alu();
     items.push(...li(base, addr));
     items.push(store ? ins(name, { rs1: base, rs2: this.xs() }) : ins(name, { rd: this.xd(), rs1: base }));
     this.traps += k >= 6 ? 1 : 0;
@@ -1157,12 +1262,12 @@ class Gen {
       case 'fp': return this.fp();
       case 'fpinject': return this.fpInject();
       case 'fpcsr': return this.fpCsr();
-      case 'c': return this.compressed();
+      case 'c': return this.guest() ? this.alu() : this.compressed(); // (its accesses may be misaligned)
       case 'csr': return this.csr();
       case 'trap': return this.trap();
       case 'loop': return this.loop();
       case 'smc': return this.smc();
-      case 'irq': return this.vu() ? this.alu() : this.irq();
+      case 'irq': return this.virt ? this.alu() : this.irq(); // (V=1: sie/sip are vsie/vsip, see noRmw)
       case 'sum': return this.sumMxr();
       case 'hlv': return this.hlv();
       case 'hfence': return this.hfence();
@@ -1259,7 +1364,7 @@ class Gen {
       items.push(...li(T0, PMPADDR_MASK), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.pmpaddr0 }));
       items.push(ins('addi', { rd: T0, rs1: ZERO, imm: 0x1f }), ins('csrrw', { rd: ZERO, rs1: T0, csr: CSRS.pmpcfg0 }));
     }
-    for (const [a, v] of this.paging?.ptes ?? []) items.push(...li(T0, a), ...li(T1, v), ins('sd', { rs1: T0, rs2: T1, imm: 0 }));
+    for (const [a, v] of [...(this.paging?.ptes ?? []), ...(this.two?.ptes ?? [])]) items.push(...li(T0, a), ...li(T1, v), ins('sd', { rs1: T0, rs2: T1, imm: 0 }));
     const at = items.length;
     items.push(...la(T0, { sym: 'initdata' }, at));
     items.push(...li(T1, SCRATCH));
@@ -1279,12 +1384,25 @@ class Gen {
   logTrap(i: Item[], marker: number, fields: number[], status: [number, bigint][]): void {
     i.push(ins('ld', { rd: T0, rs1: GPR, imm: LOGPTR_OFF }));
     // log full: a trap storm; stop (FAIL) rather than overwrite memory
-    i.push(...li(T2, LOG_END));
+    // (the two-stage variant's VS handler writes the log through its page tables: pages 0x100-0x102)
+    i.push(...li(T2, this.two ? GP + 0x3000n : LOG_END));
     i.push(ins('bgeu', { rs1: T0, rs2: T2 }, { sym: 'fatal' }));
     i.push(ins('addi', { rd: T1, rs1: ZERO, imm: marker }), ins('sd', { rs1: T0, rs2: T1, imm: 0 }));
     fields.forEach((csr, k) => {
-      if (csr) i.push(ins('csrrs', { rd: T1, rs1: ZERO, csr }), ins('sd', { rs1: T0, rs2: T1, imm: 8 * (k + 1) }));
-      else i.push(ins('sd', { rs1: T0, rs2: ZERO, imm: 8 * (k + 1) }));
+      if (!csr) {
+        i.push(ins('sd', { rs1: T0, rs2: ZERO, imm: 8 * (k + 1) }));
+        return;
+      }
+      i.push(ins('csrrs', { rd: T1, rs1: ZERO, csr }));
+      if (csr === CSRS.mtinst || csr === CSRS.htinst) {
+        // tinst: only pseudoinstructions (bits 1:0 = 00; implicit accesses of a VS-stage walk) are
+        // compared: for other traps the spec allows zero or a transformed instruction, and QEMU
+        // 7.2 writes zero where wasmvisor transforms. The register is cleared after the log.
+        i.push(ins('andi', { rd: T2, rs1: T1, imm: 3 }));
+        i.push(ins('beq', { rs1: T2, rs2: ZERO }, { local: i.length + 2 }), ins('addi', { rd: T1, rs1: ZERO, imm: 0 }));
+        i.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr }));
+      }
+      i.push(ins('sd', { rs1: T0, rs2: T1, imm: 8 * (k + 1) }));
     });
     i.push(ins('sd', { rs1: T0, rs2: ZERO, imm: 48 }));
     for (const [csr, mask] of status) {
@@ -1434,7 +1552,7 @@ class Gen {
     }
     off += 8 * 32;
     // PTEs whose A and D bits the hardware may have set
-    const ptes = this.paging?.dump ?? [];
+    const ptes = [...(this.paging?.dump ?? []), ...(this.two?.dump ?? [])];
     for (const [name, a] of ptes) {
       i.push(...li(T0, a), ins('ld', { rd: T1, rs1: T0, imm: 0 }), ins('sd', { rs1: GPR, rs2: T1, imm: off }));
       names.push(name);
