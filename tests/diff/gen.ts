@@ -129,6 +129,7 @@ function pmpcfgLegal(v: bigint): bigint {
 }
 
 const MSTATUS_TW = 1n << 21n;
+const MSTATUS_TVM = 1n << 20n;
 /** the exceptions whose tval is an address (misaligned, access and page faults, guest-page faults) */
 const ADDRESS_CAUSES = [0, 1, 4, 5, 6, 7, 12, 13, 15, 20, 21, 23].reduce((m, c) => m | (1n << BigInt(c)), 0n);
 const MSTATUS_MPV_GVA = 3n << 38n;
@@ -148,9 +149,10 @@ function csrSpecs(flavour: Flavour): CsrSpec[] {
   const priv = blocky(flavour);
   const hyp = flavour === 'hypervisor';
   const H: Flavour[] = ['csr', 'hypervisor'];
-  // hypervisor: TW never (WFI must trap where it is generated), MPV and GVA random (in csr too)
+  // hypervisor: TW never (WFI must trap where it is generated), nor TVM (QEMU 7.2 applies it to
+  // SFENCE.VMA in VS-mode too); MPV and GVA random (in csr too)
   const mstatusMask = (MSTATUS_DEFINED | (hyp || flavour === 'csr' ? MSTATUS_MPV_GVA : 0n)) & ~MSTATUS_MIE & ~MSTATUS_MPRV & ~MSTATUS_VS &
-    ~XL_FIELDS & ~(priv ? MSTATUS_TSR : 0n) & ~(hyp ? MSTATUS_TW : 0n);
+    ~XL_FIELDS & ~(priv ? MSTATUS_TSR : 0n) & ~(hyp ? MSTATUS_TW | MSTATUS_TVM : 0n);
   return [
     {
       name: 'mstatus', num: CSRS.mstatus, mask: mstatusMask, fixed: XL_RV64, rmwKeep: MSTATUS_MPP | XL_FIELDS,
@@ -380,8 +382,18 @@ class Gen {
     const dump: [string, bigint][] = [];
     // G-stage: a 16 KiB root, one L1, one L0 over 0x8000_0000-0x801f_ffff; the page tables'
     // 2 MiB (0x8020_0000) a megapage; everything identity, U set (G-stage leaves are U)
-    const gRoot = PT_BASE, gL1 = PT_BASE + 0x4000n, gL0 = PT_BASE + 0x5000n;
-    ptes.push([gRoot + 2n * 8n, ptr(gL1)], [gL1, ptr(gL0)], [gL1 + 8n, leaf(PT_BASE, V | R | W | X | U | A | D)]);
+    const gRoot = PT_BASE, gL1 = PT_BASE + 0x4000n, gL0 = PT_BASE + 0x5000n, gL0pt = PT_BASE + 0x6000n;
+    ptes.push([gRoot + 2n * 8n, ptr(gL1)], [gL1, ptr(gL0)], [gL1 + 8n, ptr(gL0pt)]);
+    // the VS-stage tables' pages: identity, except the alias's L0 table page (see below), whose
+    // G-stage permissions are random: its implicit reads (and A/D writes) of the VS-stage walk
+    // then fault with a pseudoinstruction in htinst/mtinst
+    const aliasL0 = PT_BASE + 0xc000n;
+    const ptPerms = r.chance(0.3) ? V | R | W | X | U | A | D : this.randomPerms() | (r.chance(0.8) ? U : 0n);
+    for (let i = 0n; i < 16n; i++) {
+      const pa = PT_BASE + (i << 12n);
+      ptes.push([gL0pt + i * 8n, leaf(pa, pa === aliasL0 ? ptPerms : V | R | W | X | U | A | D)]);
+    }
+    dump.push([`gpte[gpa 0x${aliasL0.toString(16)}]`, gL0pt + 0xcn * 8n]);
     const gPerms = [this.randomPerms() | U, this.randomPerms() | U];
     if (r.chance(0.3)) gPerms[r.int(2)] &= ~U; // a G-stage leaf without U: a guest-page fault always
     for (let i = 0n; i < 0x200n; i++) {
@@ -403,6 +415,20 @@ class Gen {
       page += 0x3000n;
       roots.push(root);
       ptes.push([root + 2n * 8n, ptr(l1)], [l1, ptr(l0)]);
+      if (!u) {
+        // VS only: the scratch pages again at ALIAS (VA 0xc000_0000 + offset), through an L1 and
+        // an L0 of their own (the L0 at aliasL0, 0x8020_c000)
+        const al1 = page, al0 = page + 0x1000n;
+        page += 0x2000n;
+        if (al0 !== aliasL0) throw new Error('two-stage layout');
+        ptes.push([root + 3n * 8n, ptr(al1)], [al1, ptr(al0)]);
+        // A and D set: QEMU 7.2 does the A/D update of a VS-stage PTE without the G stage's write
+        // permission (no guest-page fault, 0x3020) and without setting the G-stage D bit
+        for (const [k, i] of [[0, 0x103n], [1, 0x104n]] as const) {
+          ptes.push([al0 + i * 8n, leaf(CODE + (i << 12n), vsPerms[k] | A | D)]);
+          dump.push([`pte.VS[va 0x${(ALIAS + (i << 12n)).toString(16)}]`, al0 + i * 8n]);
+        }
+      }
       for (let i = 0n; i < 16n; i++) ptes.push([l0 + i * 8n, leaf(CODE + (i << 12n), V | R | X | A | D | u)]);
       for (let i = 0x100n; i < 0x103n; i++) ptes.push([l0 + i * 8n, leaf(CODE + (i << 12n), V | R | W | A | D | u)]);
       for (const [k, i] of [[0, 0x103n], [1, 0x104n]] as const) {
@@ -718,6 +744,10 @@ class Gen {
     let addr: bigint | undefined = this.va(pa);
     if (this.paging && pa % BigInt(size) !== 0n) addr = this.safeVa(pa, size, store); // misaligned: never a page fault
     if (this.guest() && pa % BigInt(size) !== 0n && !this.twoOk(pa, size, store)) addr = undefined;
+    // two-stage, VS: aligned loads through the alias, whose walk may fault in the G stage (a load
+    // guest-page fault with htval = the PTE's GPA >> 2 and the pseudoinstruction 0x3000). Not
+    // stores: QEMU 7.2 reports such a fault as a load guest-page fault (21) whatever the access
+    if (this.guest() && this.mode === 1 && !store && pa % BigInt(size) === 0n && r.chance(0.5)) addr = pa - CODE + ALIAS;
     if (addr === undefined) return this.alu();
     const imm = r.chance(0.5) ? 0 : r.range(-2048, 2047);
     const base = this.xt();
@@ -1180,7 +1210,8 @@ class Gen {
     const addr = k < 8 ? this.scratchAddr(size, k < 6 || this.two !== undefined) : r.pick([0n, 0x8800_0000n, 0x2_0000_0000n]) + BigInt(r.int(8) * 8);
     // with two-stage translation only where neither stage can fault: QEMU 7.2 reports a
     // VS-stage page fault of HLV/HSV as an access fault (5/7 for 13/15)
-    if (this.two && (k >= 8 || !this.twoOk(addr, size, store, spvp === 0 ? 0 : 1, name.startsWith('hlvx')))) return this.alu();
+    // (and no HLVX: QEMU 7.2 raises a load access fault for an HLVX of an execute-only page)
+    if (this.two && (k >= 8 || name.startsWith('hlvx') || !this.twoOk(addr, size, store, spvp === 0 ? 0 : 1))) return this.alu();
     items.push(...li(base, addr));
     items.push(store ? ins(name, { rs1: base, rs2: this.xs() }) : ins(name, { rd: this.xd(), rs1: base }));
     this.traps += k >= 6 ? 1 : 0;
