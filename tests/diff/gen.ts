@@ -1428,9 +1428,10 @@ class Gen {
       if (csr === CSRS.mtinst || csr === CSRS.htinst) {
         // tinst: only pseudoinstructions (bits 1:0 = 00; implicit accesses of a VS-stage walk) are
         // compared: for other traps the spec allows zero or a transformed instruction, and QEMU
-        // 7.2 writes zero where wasmvisor transforms. The register is cleared after the log.
+        // 7.2 writes zero where wasmvisor transforms. A transformed instruction is logged as 0 and
+        // cleared from the register (QEMU 7.2 ignores writes of htinst: a pseudoinstruction stays)
         i.push(ins('andi', { rd: T2, rs1: T1, imm: 3 }));
-        i.push(ins('beq', { rs1: T2, rs2: ZERO }, { local: i.length + 2 }), ins('addi', { rd: T1, rs1: ZERO, imm: 0 }));
+        i.push(ins('beq', { rs1: T2, rs2: ZERO }, { local: i.length + 3 }), ins('addi', { rd: T1, rs1: ZERO, imm: 0 }));
         i.push(ins('csrrw', { rd: ZERO, rs1: ZERO, csr }));
       }
       i.push(ins('sd', { rs1: T0, rs2: T1, imm: 8 * (k + 1) }));
