@@ -154,11 +154,16 @@ function csrSpecs(flavour: Flavour): CsrSpec[] {
   const mstatusMask = (MSTATUS_DEFINED | (hyp || flavour === 'csr' ? MSTATUS_MPV_GVA : 0n)) & ~MSTATUS_MIE & ~MSTATUS_MPRV & ~MSTATUS_VS &
     ~XL_FIELDS & ~(priv ? MSTATUS_TSR : 0n) & ~(hyp ? MSTATUS_TW | MSTATUS_TVM : 0n);
   return [
+    // (hypervisor: FS always Dirty in mstatus: after V=1, QEMU 7.2 can show mstatus.SD = 1 with
+    // FS = Off, a summary left over from vsstatus; docs)
     {
-      name: 'mstatus', num: CSRS.mstatus, mask: mstatusMask, fixed: XL_RV64, rmwKeep: MSTATUS_MPP | XL_FIELDS,
+      name: 'mstatus', num: CSRS.mstatus, mask: mstatusMask, fixed: XL_RV64 | (hyp ? MSTATUS_FS : 0n), rmwKeep: MSTATUS_MPP | XL_FIELDS | (hyp ? MSTATUS_FS : 0n),
       legal: (v) => fsOffOrDirty((v & MSTATUS_MPP) === 2n << 11n ? v | MSTATUS_MPP : v),
     },
-    { name: 'sstatus', num: CSRS.sstatus, mask: 0x8000_0000_000c_6122n, fixed: 0x2_0000_0000n, rmwKeep: XL_FIELDS, legal: fsOffOrDirty },
+    {
+      name: 'sstatus', num: CSRS.sstatus, mask: 0x8000_0000_000c_6122n, fixed: 0x2_0000_0000n | (hyp ? MSTATUS_FS : 0n),
+      rmwKeep: XL_FIELDS | (hyp ? MSTATUS_FS : 0n), legal: fsOffOrDirty,
+    },
     // with H, bits 10 (VS ECALL) and 20-23 (guest-page faults, virtual instruction) are writable too
     // (hypervisor: everything but 3, EBREAK, which ends a block, and 11)
     { name: 'medeleg', num: CSRS.medeleg, mask: hyp ? 0xf0_b7f7n : priv ? 0xb0ffn : 0xf0_b7ffn },
