@@ -37,12 +37,13 @@ export interface Difference {
   wasmvisor: string;
 }
 
-const LOG_FIELDS = ['to', 'cause', 'epc', 'tval'];
+/** the fields of a trap-log entry (gen.ts LOG) */
+const LOG_FIELDS = ['to', 'cause', 'epc', 'tval', 'tval2', 'tinst', 'status', 'zero'];
 
 export function lineName(p: Program, i: number): string {
   if (i < p.names.length) return p.names[i];
   const k = i - p.names.length;
-  return `trap[${Math.floor(k / 4)}].${LOG_FIELDS[k % 4]}`;
+  return `trap[${Math.floor(k / LOG_FIELDS.length)}].${LOG_FIELDS[k % LOG_FIELDS.length]}`;
 }
 
 export function compare(p: Program, q: Output, w: Output): Difference[] {

@@ -25,7 +25,7 @@ function loadFresh(c: Core, image: Uint8Array, touched: number): Core {
   dirty = Math.max(touched, image.length);
   c.writeRam(RAM_BASE + BigInt(RAM_BYTES - 4096), new Uint8Array(4096));
   c.writeRam(RAM_BASE, image);
-  // the reference QEMU's hart is configured without H (qemu.ts QEMU_CPU)
+  // H as the reference QEMU's hart is configured (qemu.ts QEMU_CPU: with H)
   c.setHypervisorExtension(QEMU_CPU.includes('h=true'));
   c.reset(RAM_BASE);
   return c;
