@@ -1,7 +1,6 @@
 // A VM's worker (its "host process"): either the kernel side of a Vm whose userspace is the
 // thread that created it (messages are the ioctls: kvm.ts WorkerChannel), or, for
 // `wasmvisor run --type kvm`, the whole VM: the userspace VMM (vmm.ts) with the kernel inline.
-import { parentPort } from 'node:worker_threads';
 import { KvmKernel } from './kernel.js';
 import { KvmError } from './uapi.js';
 import { runVmmInWorker } from './vmm.js';
@@ -31,8 +30,25 @@ function need(): KvmKernel {
   return kernel;
 }
 
-const port = parentPort;
-if (!port) throw new Error('kvm-worker: not started as a worker thread');
+/** The channel to the thread that started this worker: Node's parentPort, or a Web Worker's own scope. */
+interface ParentPort {
+  postMessage(m: unknown): void;
+  on(ev: 'message', fn: (m: { id: number; op: string; args: unknown[] }) => void): void;
+}
+async function parent(): Promise<ParentPort> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const { parentPort } = await import('node:worker_threads');
+    if (!parentPort) throw new Error('kvm-worker: not started as a worker thread');
+    return parentPort as unknown as ParentPort;
+  }
+  const scope = globalThis as unknown as { postMessage(m: unknown): void; addEventListener(t: 'message', fn: (e: MessageEvent) => void): void };
+  if (typeof scope.addEventListener !== 'function') throw new Error('kvm-worker: not started as a worker');
+  return {
+    postMessage: (m) => scope.postMessage(m),
+    on: (_ev, fn) => scope.addEventListener('message', (e) => fn(e.data)),
+  };
+}
+const port = await parent();
 
 port.on('message', async (m: { id: number; op: string; args: unknown[]; vmm?: unknown }) => {
   if (m.op === 'vmm') {
