@@ -86,10 +86,11 @@ describe('web front end', () => {
   it.skipIf(!haveChromium)(`runs the bare-metal demo in a worker and shows its counters${chromiumNote}`, async () => {
     const { page, errors } = await openPage();
     try {
-      // the machine types: native runs, the others are listed disabled with their summary
+      // the machine types: native, paravirt and hw-assist run here; kvm (API only) and the others are listed disabled
       const types = await page.locator('#type option').evaluateAll((os) =>
         (os as HTMLOptionElement[]).map((o) => ({ value: o.value, disabled: o.disabled, title: o.title })));
       expect(types.find((t) => t.value === 'native')?.disabled).toBe(false);
+      expect(types.find((t) => t.value === 'hw-assist')?.disabled).toBe(false);
       expect(types.find((t) => t.value === 'kvm')).toMatchObject({ disabled: true, title: expect.stringContaining('/dev/kvm') });
 
       await page.selectOption('#guest', 'bare');
