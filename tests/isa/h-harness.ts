@@ -4,6 +4,19 @@
 import { Asm, CSR, PTE, PageTables, R, RAM } from './harness.js';
 
 /** hstatus fields (H chapter, "Hypervisor Status Register"). */
+// PTE permission sets: G-stage leaves need U = 1 (every G-stage access is checked as U-mode)
+const { V, R: PR, W: PW, X: PX, U: PU, A: PA, D: PD } = PTE;
+export const GRWX = V | PR | PW | PX | PU | PA | PD;
+export const GRW = V | PR | PW | PU | PA | PD;
+export const RWX = V | PR | PW | PX | PA | PD;
+export const RW = V | PR | PW | PA | PD;
+// where the two-stage tests put their tables (G-stage, VS-stage, HS's own) and data frames
+export const G_POOL = RAM + 0x10_0000n;
+export const VS_POOL = RAM + 0x14_0000n;
+export const HS_POOL = RAM + 0x18_0000n;
+export const PA_A = RAM + 0x2_0000n;
+export const PA_B = RAM + 0x2_1000n;
+
 export const HS = {
   GVA: 1n << 6n, SPV: 1n << 7n, SPVP: 1n << 8n, HU: 1n << 9n, VGEIN: 0x3fn << 12n,
   VTVM: 1n << 20n, VTW: 1n << 21n, VTSR: 1n << 22n, VSXL: 3n << 32n,

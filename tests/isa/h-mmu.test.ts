@@ -7,22 +7,12 @@
 import { describe, it, expect } from 'vitest';
 import { Asm, R, RAM, CSR, MS, PTE, PageTables, PRV_S, PRV_U, run, expectTrap, TEST_DEV } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
-import { HS, MPV, MGVA, CAUSE, enterV, GTables, VsTables } from './h-harness.js';
+import { HS, MPV, MGVA, CAUSE, enterV, GTables, VsTables, GRWX, GRW, RWX, RW, G_POOL, VS_POOL, HS_POOL, PA_A, PA_B } from './h-harness.js';
 
 const { a0, a1, a2, a3, s0, s1, t0, t1 } = R;
 const { V, R: PR, W: PW, X: PX, U: PU, A: PA, D: PD } = PTE;
-/** G-stage leaves must have U = 1 (every G-stage access is checked as U-mode). */
-const GRWX = V | PR | PW | PX | PU | PA | PD;
-const GRW = V | PR | PW | PU | PA | PD;
-const RWX = V | PR | PW | PX | PA | PD;
-const RW = V | PR | PW | PA | PD;
 
-const G_POOL = RAM + 0x10_0000n;
-const VS_POOL = RAM + 0x14_0000n;
 const VS_POOL2 = RAM + 0x16_0000n;
-const HS_POOL = RAM + 0x18_0000n;
-const PA_A = RAM + 0x2_0000n;
-const PA_B = RAM + 0x2_1000n;
 const PA_C = RAM + 0x2_2000n;
 const PA_T = RAM + 0x3_0000n; // a VS page table placed at a guest physical address of its own
 const SUPER_PA = RAM + 0x20_0000n;
