@@ -48,27 +48,31 @@ async function parent(): Promise<ParentPort> {
     on: (_ev, fn) => scope.addEventListener('message', (e) => fn(e.data)),
   };
 }
-const port = await parent();
+/** Answer the ioctls (or run the whole VMM) for the thread that started this worker. */
+function serve(port: ParentPort): void {
+  port.on('message', async (m: { id: number; op: string; args: unknown[]; vmm?: unknown }) => {
+    if (m.op === 'vmm') {
+      runVmmInWorker(port, m.args[0] as Parameters<typeof runVmmInWorker>[1]);
+      return;
+    }
+    if (m.op === 'console' || m.op === 'endInput' || m.op === 'stop') return; // for the VMM mode only
+    try {
+      let value: unknown;
+      const op = ops[m.op];
+      if (op) value = await (op as (...a: unknown[]) => unknown)(...m.args);
+      else if (KERNEL_CALLS.has(m.op)) {
+        const k = need() as unknown as Record<string, (...a: unknown[]) => unknown>;
+        value = k[m.op].apply(kernel, m.args);
+      } else throw new KvmError('EINVAL', `unknown call ${m.op}`);
+      port.postMessage({ id: m.id, ok: true, value });
+    } catch (e) {
+      const err = e as Error;
+      port.postMessage(e instanceof KvmError
+        ? { id: m.id, ok: false, code: e.code, message: e.detail }
+        : { id: m.id, ok: false, message: `${err.name}: ${err.message}` });
+    }
+  });
+}
 
-port.on('message', async (m: { id: number; op: string; args: unknown[]; vmm?: unknown }) => {
-  if (m.op === 'vmm') {
-    runVmmInWorker(port, m.args[0] as Parameters<typeof runVmmInWorker>[1]);
-    return;
-  }
-  if (m.op === 'console' || m.op === 'endInput' || m.op === 'stop') return; // for the VMM mode only
-  try {
-    let value: unknown;
-    const op = ops[m.op];
-    if (op) value = await (op as (...a: unknown[]) => unknown)(...m.args);
-    else if (KERNEL_CALLS.has(m.op)) {
-      const k = need() as unknown as Record<string, (...a: unknown[]) => unknown>;
-      value = k[m.op].apply(kernel, m.args);
-    } else throw new KvmError('EINVAL', `unknown call ${m.op}`);
-    port.postMessage({ id: m.id, ok: true, value });
-  } catch (e) {
-    const err = e as Error;
-    port.postMessage(e instanceof KvmError
-      ? { id: m.id, ok: false, code: e.code, message: e.detail }
-      : { id: m.id, ok: false, message: `${err.name}: ${err.message}` });
-  }
-});
+// (no top-level await: the bundle is also built as CommonJS); a failure here is the worker's error
+void parent().then(serve);
