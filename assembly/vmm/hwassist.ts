@@ -89,6 +89,19 @@ export function hvBoot(entry: u64, dtb: u64, guestBytes: u64): bool {
     wr(root + ((pa >> 30) << 3), (table >> 12 << 10) | PTE_V);
     wr(table + (((pa >> 21) & 0x1ff) << 3), (pa >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D);
   }
+  enterGuest(root);
+  setX(A0, 0);
+  setX(A1, dtb);
+  store<u64>(PC_ADDR, entry);
+  hvActive = true;
+  return true;
+}
+
+/**
+ * The hart as a hypervisor leaves it to run its guest in VS-mode on the G-stage rooted at
+ * `root` (the hw-assist VMM and the kvm machine's in-core part both run their guest so).
+ */
+export function enterGuest(root: u64): void {
   sbiEnableHost(); // the VMM is also the firmware: nothing runs in M-mode
   // M delegates to HS everything the guest can raise; HS keeps SBI calls, guest-page faults
   // and virtual instructions, and gives the guest its own exceptions and VS interrupts
@@ -115,14 +128,12 @@ export function hvBoot(entry: u64, dtb: u64, guestBytes: u64): bool {
   setVirt(true);
   tlbFlushAll();
   updateViews();
-  setX(A0, 0);
-  setX(A1, dtb);
-  store<u64>(PC_ADDR, entry);
-  hvActive = true;
-  return true;
 }
 
-/** The PLIC's S-mode context is the guest's: its line is injected as VSEIP through hvip. */
+/**
+ * The guest's external interrupt at `level`, injected as VSEIP through hvip: the PLIC's S-mode
+ * context under the hw-assist VMM, KVM_IRQ_LINE under kvm.
+ */
 export function hvSetExternal(level: bool): void {
   const hvip = csrRaw(CSR_HVIP);
   if (level == ((hvip & MIP_VSEIP) != 0)) return;

@@ -16,10 +16,10 @@
 //   - in-kernel SBI: BASE, TIME (vstimecmp), IPI (hvip.VSSIP), RFENCE, HSM (sbi.ts, guest mode).
 //   - interrupts: the guest's timer is vstimecmp (Sstc for VS-mode); its external interrupt is
 //     hvip.VSEIP, driven by userspace's interrupt controller through kvmIrqLine.
+import { enterGuest, hvSetExternal } from './hwassist';
 import { tinstKind, tinstSize, tinstLen, tinstStoreValue, tinstLoadResult, TINST_LOAD, TINST_STORE } from '../hart/tinst';
 import {
-  getX, setX, getF, setF, csrRaw, csrRawSet, setPriv, setVirt, priv, trapTinst, trapTval2, PRV_S, PRV_U,
-  MIP_VSEIP, MIP_VS_ALL, FS_DIRTY, HSTATUS_VTW,
+  getX, setX, getF, setF, csrRaw, csrRawSet, setPriv, priv, trapTinst, trapTval2, PRV_S, PRV_U, HSTATUS_VTW,
   CAUSE_VS_ECALL, CAUSE_FETCH_GUEST_PAGE_FAULT, CAUSE_LOAD_GUEST_PAGE_FAULT, CAUSE_STORE_GUEST_PAGE_FAULT,
   CAUSE_VIRTUAL_INSTRUCTION, CAUSE_ILLEGAL_INSTRUCTION,
 } from '../hart/state';
@@ -27,14 +27,13 @@ import * as C from '../hart/opcodes.gen';
 import { hExt, csrPeek, csrPoke, misa } from '../hart/csr';
 import { enterVS, updateTimerIrqs, wfiWake } from '../hart/trap';
 import { requestStop } from '../hart/counters';
-import { pmpRecount } from '../mmu/pmp';
 import { updateViews, tlbFlushAll } from '../mmu/tlb';
-import { PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, SATP_MODE_SV39, ramHost } from '../mmu/walk';
+import { PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, ramHost } from '../mmu/walk';
 import { ramSize } from '../mmu/ram';
 import { mtime } from '../devices/clint';
-import { sbiGuestCall, sbiEnableHost } from '../sbi';
+import { sbiGuestCall } from '../sbi';
 import { requestExit } from '../exit';
-import { statAdd, STAT_HV_EXITS, STAT_HV_SBI, STAT_HV_MMIO, STAT_HV_INJECTED, STAT_HV_REFLECTED } from '../stats';
+import { statAdd, STAT_HV_EXITS, STAT_HV_SBI, STAT_HV_MMIO, STAT_HV_REFLECTED } from '../stats';
 import { RAM_PHYS, PC_ADDR, KVM_RUN, EXIT_KVM } from '../memmap';
 
 // ---- kvm.h (include/uapi/linux/kvm.h): exit reasons and their structures in kvm_run
@@ -74,9 +73,6 @@ export const KVM_GPA_BITS: u64 = 41;
 
 const PAGE: u64 = 4096;
 const MEGA2: u64 = 2 << 20;
-const GUEST_VMID: u64 = 1;
-/** Exceptions the guest handles itself (hedeleg), as in vmm/hwassist.ts. */
-const GUEST_EXCEPTIONS: u64 = 0xb1ff;
 const INSN_WFI: u64 = 0x1050_0073;
 const A0: u32 = 10, A1: u32 = 11, A6: u32 = 16, A7: u32 = 17;
 
@@ -128,28 +124,9 @@ export function kvmCreate(userBytes: u64): i32 {
   tablesNext = root + 4 * PAGE;
   tablesEnd = RAM_PHYS + ramSize;
   memory.fill(ramHost(root), 0, <usize>(4 * PAGE));
-  sbiEnableHost();
-  csrRawSet(C.CSR_MEDELEG, GUEST_EXCEPTIONS | (1 << CAUSE_VS_ECALL) | (<u64>0xf << 20));
-  csrRawSet(C.CSR_MIDELEG, (1 << 1) | (1 << 5) | (1 << 9) | MIP_VS_ALL);
-  csrRawSet(C.CSR_HEDELEG, GUEST_EXCEPTIONS);
-  csrRawSet(C.CSR_HIDELEG, MIP_VS_ALL);
-  csrRawSet(C.CSR_MIE, 0);
-  csrRawSet(C.CSR_MCOUNTEREN, 7);
-  csrRawSet(C.CSR_HCOUNTEREN, 7);
-  csrRawSet(C.CSR_MENVCFG, <u64>1 << 63);
-  csrRawSet(C.CSR_HENVCFG, <u64>1 << 63);
-  csrRawSet(C.CSR_VSTIMECMP, 0xffff_ffff_ffff_ffff);
-  csrRawSet(C.CSR_MSTATUS, csrRaw(C.CSR_MSTATUS) | FS_DIRTY | (<u64>1 << 63));
+  enterGuest(root);
   // WFI in VS-mode exits (virtual instruction): KVM_EXIT_HLT when nothing is pending
   csrRawSet(C.CSR_HSTATUS, csrRaw(C.CSR_HSTATUS) | HSTATUS_VTW);
-  csrRawSet(C.CSR_PMPADDR0, 0x003f_ffff_ffff_ffff);
-  csrRawSet(C.CSR_PMPCFG0, 0x1f);
-  pmpRecount();
-  csrRawSet(C.CSR_HGATP, (SATP_MODE_SV39 << 60) | (GUEST_VMID << 44) | (root >> 12));
-  setPriv(PRV_S);
-  setVirt(true);
-  tlbFlushAll();
-  updateViews();
   store<u64>(PC_ADDR, 0);
   memory.fill(KVM_RUN, 0, KVM_RUN_SIZE);
   kvmActive = true;
@@ -324,11 +301,7 @@ function slotOf(gpa: u64): i32 {
 
 /** KVM_IRQ_LINE / KVM_INTERRUPT: the guest's external interrupt (hvip.VSEIP) at `level`. */
 export function kvmIrqLine(level: bool): void {
-  const hvip = csrRaw(C.CSR_HVIP);
-  if (level == ((hvip & MIP_VSEIP) != 0)) return;
-  if (level) statAdd(STAT_HV_INJECTED);
-  csrRawSet(C.CSR_HVIP, level ? hvip | MIP_VSEIP : hvip & ~MIP_VSEIP);
-  requestStop();
+  hvSetExternal(level);
 }
 
 // ---- exits

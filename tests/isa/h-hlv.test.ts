@@ -61,33 +61,28 @@ const hlvw: [string, Record<string, number>] = ['hlv.w', { rd: a0, rs1: s0 }];
 const hlvxwu: [string, Record<string, number>] = ['hlvx.wu', { rd: a0, rs1: s0 }];
 const hlvxhu: [string, Record<string, number>] = ['hlvx.hu', { rd: a0, rs1: s0 }];
 
+/** Each of `loads` from the guest page holding `value` (PA_A), through both stages: what rd got. */
+async function hlvResults(loads: string[], value: bigint): Promise<bigint[]> {
+  const p = hyper((q) => {
+    q.la(s1, 'out');
+    loads.forEach((n, k) => q.i(n, { rd: a0, rs1: s0 }).i('sd', { rs1: s1, rs2: a0, imm: 8 * k }));
+  });
+  p.align(8).label('out').bytes(new Uint8Array(8 * loads.length));
+  p.poke64(PA_A, value);
+  const r = await run(p);
+  expectEnd(r);
+  return loads.map((_, k) => r.read64(r.addr('out') + BigInt(8 * k)));
+}
+
 describe('HLV/HLVX/HSV: data and widths', () => {
   it('each load width with its sign or zero extension, through VS-stage and G-stage', async () => {
     const loads = ['hlv.b', 'hlv.bu', 'hlv.h', 'hlv.hu', 'hlvx.hu', 'hlv.w', 'hlv.wu', 'hlvx.wu', 'hlv.d'];
-    const p = hyper((q) => {
-      q.la(s1, 'out');
-      loads.forEach((n, k) => q.i(n, { rd: a0, rs1: s0 }).i('sd', { rs1: s1, rs2: a0, imm: 8 * k }));
-    });
-    p.align(8).label('out').bytes(new Uint8Array(8 * loads.length));
-    p.poke64(PA_A, 0x8899_aabb_ccdd_eeffn);
-    const r = await run(p);
-    expectEnd(r);
-    const got = loads.map((_, k) => r.read64(r.addr('out') + BigInt(8 * k)));
-    expect(got).toEqual([
+    expect(await hlvResults(loads, 0x8899_aabb_ccdd_eeffn)).toEqual([
       u64(-1n), 0xffn, u64(-0x1101n), 0xeeffn, 0xeeffn, 0xffff_ffff_ccdd_eeffn, 0xccdd_eeffn, 0xccdd_eeffn, 0x8899_aabb_ccdd_eeffn,
     ]);
   });
   it('positive values are not sign-extended', async () => {
-    const loads = ['hlv.b', 'hlv.h', 'hlv.w'];
-    const p = hyper((q) => {
-      q.la(s1, 'out');
-      loads.forEach((n, k) => q.i(n, { rd: a0, rs1: s0 }).i('sd', { rs1: s1, rs2: a0, imm: 8 * k }));
-    });
-    p.align(8).label('out').bytes(new Uint8Array(8 * loads.length));
-    p.poke64(PA_A, 0x8000_0000_7654_3210n);
-    const r = await run(p);
-    expectEnd(r);
-    expect(loads.map((_, k) => r.read64(r.addr('out') + BigInt(8 * k)))).toEqual([0x10n, 0x3210n, 0x7654_3210n]);
+    expect(await hlvResults(['hlv.b', 'hlv.h', 'hlv.w'], 0x8000_0000_7654_3210n)).toEqual([0x10n, 0x3210n, 0x7654_3210n]);
   });
   it('HSV.B/H/W/D store the low 1/2/4/8 bytes', async () => {
     const p = hyper((q) => {
