@@ -155,11 +155,11 @@ describe('wasmvisor bench', () => {
     const r = bench('--only', 'mmio_read', '--iters', '3000', '--repeats', '1');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^benchmark\s+machine\s+N\s+ns\/op/);
-    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,.]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
     // paravirtual: the register read is a hypercall; so is the return to user
-    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,.]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
     // hw-assist: the same kernel as native; the register read is a VM exit (a guest-page fault)
-    expect(r.out).toMatch(/^mmio_read\s+hw-assist\s+3000\s+-?[\d,]+\s+\S*\s+15\d\.\d\s+2\.00\s+1\.00\s+0\.00\s+0\.00\s+[\d.]+\s+-?[\d.]+x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+hw-assist\s+3000\s+-?[\d,.]+\s+\S*\s+15\d\.\d\s+2\.00\s+1\.00\s+0\.00\s+0\.00\s+[\d.]+\s+-?[\d.]+x$/m);
   }, 60_000);
 
   it.each([
