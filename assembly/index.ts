@@ -27,6 +27,7 @@ import { resetHostWindows, mapHostWindow as mapWindow, mmioExits } from './devic
 import { resetSbi, sbiBoot, sbiCalls } from './sbi';
 import { resetPv, pvBoot } from './vmm/paravirt';
 import { resetHv, hvBoot } from './vmm/hwassist';
+import { resetFv, fvBoot } from './vmm/full';
 import { resetKvm } from './vmm/kvm';
 import { ticksToNextTimer as ticksToTimer } from './hart/trap';
 import { advanceTime as advance } from './devices/clint';
@@ -47,7 +48,7 @@ export {
   STAT_TLB_FLUSHES, STAT_WFI, STAT_SBI_CALLS, STAT_MMIO_EXITS, STAT_PLIC_CLAIMS, STAT_JIT_PAGES_DROPPED, STAT_JIT_RETIRED, STAT_JIT_CALLS,
   STAT_PV_HYPERCALLS, STAT_PV_REFLECTED, STAT_PV_PRIV_FAULTS, STAT_PV_REFUSED, STAT_PV_MMU_OPS, STAT_PV_HOST_EXITS,
   STAT_WALKS_2D, STAT_WALK_REFS_2D, STAT_HV_EXITS, STAT_HV_SBI, STAT_HV_MMIO, STAT_HV_INJECTED, STAT_HV_REFLECTED,
-  STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
+  STAT_FV_BASE, STAT_EXC_BASE, STAT_IRQ_BASE, STAT_COUNT,
 } from './stats';
 export { run, runSteps } from './hart/execute';
 
@@ -110,6 +111,7 @@ export function reset(pc: u64): void {
   resetSbi();
   resetPv();
   resetHv();
+  resetFv();
   resetKvm();
   tlbFlushAll();
   icacheFlush();
@@ -215,6 +217,18 @@ export function bootHwAssist(entry: u64, dtb: u64, guestBytes: u64): bool {
   return hvBoot(entry, dtb, guestBytes);
 }
 export { HV_VMM_BYTES } from './vmm/hwassist';
+
+/**
+ * Start an unmodified guest kernel in its S-mode, paging off, under the full-virtualization VMM
+ * (vmm/full.ts): deprivileged in U-mode, on shadow page tables. Its RAM is the first
+ * `guestBytes` of RAM; the VMM keeps fvVmmBytes(guestBytes) above. `technique`: 0
+ * trap-and-emulate, 1 binary translation; `shadow`: 0 lazy, 1 trace. False if the sizes or
+ * options do not allow it.
+ */
+export function bootFull(entry: u64, dtb: u64, guestBytes: u64, technique: u32, shadow: u32): bool {
+  return fvBoot(entry, dtb, guestBytes, technique, shadow);
+}
+export { fvVmmBytes } from './vmm/full';
 
 /** Wall-clock time (ns since the Unix epoch) the goldfish RTC shows at mtime 0. */
 export function setRtcEpoch(ns: u64): void {

@@ -13,6 +13,7 @@ import { tlbFlushAll, tlbFlushVirt, updateViews } from './mmu/tlb';
 import { isRam, ramHost } from './mmu/walk';
 import { ringPush, ringPop, ringUsed } from './devices/ring';
 import { requestStop } from './hart/counters';
+import { fvSetSoftIrq, fvRemoteFence } from './vmm/full';
 import { requestExit } from './exit';
 import { UART_TX_RING, UART_RX_RING, RING_SIZE, EXIT_CONSOLE, EXIT_POWEROFF, EXIT_RESET, PC_ADDR } from './memmap';
 
@@ -64,19 +65,30 @@ const A0: u32 = 10, A1: u32 = 11, A2: u32 = 12, A6: u32 = 16, A7: u32 = 17;
 
 let err: i64 = 0;
 
-/**
- * The caller is the hw-assist VMM's guest in VS-mode (vmm/hwassist.ts), as a KVM guest's SBI
- * calls are answered by KVM: its timer is vstimecmp (Sstc for VS-mode drives VSTIP), its IPI
- * is hvip.VSSIP, its fences concern its own translations, its buffers must be in its RAM.
- */
-let guestCall: bool = false;
+// Who is calling. The host's own S-mode kernel (native); the hw-assist VMM's guest in
+// VS-mode (vmm/hwassist.ts), whose calls are answered as KVM answers its guests': its timer is
+// vstimecmp (Sstc for VS-mode drives VSTIP), its IPI is hvip.VSSIP, its fences concern its own
+// translations; or the full-virtualization VMM's guest (vmm/full.ts), deprivileged in U-mode:
+// its timer is the S-timer the VMM forwards, its IPI and fences are the VMM's to emulate.
+// A guest's buffers must lie in its own RAM.
+const CALLER_HOST: u32 = 0;
+const CALLER_VS: u32 = 1;
+const CALLER_FULL: u32 = 2;
+let caller: u32 = CALLER_HOST;
 let guestRamEnd: u64 = 0;
 /** Answer the SBI call of a VS-mode guest whose RAM ends at physical `ramEnd`. */
 export function sbiGuestCall(ramEnd: u64): void {
-  guestCall = true;
+  caller = CALLER_VS;
   guestRamEnd = ramEnd;
   sbiCall();
-  guestCall = false;
+  caller = CALLER_HOST;
+}
+/** Answer the SBI call of the full-virtualization VMM's guest, whose RAM ends at `ramEnd`. */
+export function sbiFullGuestCall(ramEnd: u64): void {
+  caller = CALLER_FULL;
+  guestRamEnd = ramEnd;
+  sbiCall();
+  caller = CALLER_HOST;
 }
 
 /** Does the hart mask (SBI 3.3) include hart 0, and only harts that exist? */
@@ -86,7 +98,7 @@ function maskValid(mask: u64, base: u64): bool {
 }
 
 function setTimer(t: u64): void {
-  if (guestCall) csrRawSet(CSR_VSTIMECMP, t);
+  if (caller == CALLER_VS) csrRawSet(CSR_VSTIMECMP, t);
   else sbiTimecmp = t;
   requestStop(); // the run loop recomputes mip.STIP (VSTIP) and its chunk bound
 }
@@ -103,17 +115,20 @@ export function sbiEnableHost(): void {
 }
 
 function sendIpi(): void {
-  if (guestCall) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) | MIP_VSSIP);
+  if (caller == CALLER_FULL) fvSetSoftIrq(true);
+  else if (caller == CALLER_VS) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) | MIP_VSSIP);
   else csrRawSet(CSR_MIP, csrRaw(CSR_MIP) | MIP_SSIP);
   requestStop();
 }
 function clearIpi(): void {
-  if (guestCall) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) & ~MIP_VSSIP);
+  if (caller == CALLER_FULL) fvSetSoftIrq(false);
+  else if (caller == CALLER_VS) csrRawSet(CSR_HVIP, csrRaw(CSR_HVIP) & ~MIP_VSSIP);
   else csrRawSet(CSR_MIP, csrRaw(CSR_MIP) & ~MIP_SSIP);
 }
 /** The guest's remote SFENCE.VMA: with the guest's (V=1) translations, or the caller's own. */
 function fenceVma(): void {
-  if (guestCall) tlbFlushVirt();
+  if (caller == CALLER_FULL) fvRemoteFence();
+  else if (caller == CALLER_VS) tlbFlushVirt();
   else tlbFlushAll();
 }
 
@@ -134,7 +149,7 @@ export function consoleWrite(pa: u64, n: u64): u64 {
 /** DBCN write/read (SBI 12): physical buffer [lo | hi << 32, +n) in RAM. */
 function dbcn(fid: u64, n: u64, lo: u64, hi: u64): u64 {
   const pa = lo | (hi << 32);
-  if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1) || (guestCall && pa + n > guestRamEnd))) { err = SBI_ERR_INVALID_PARAM; return 0; }
+  if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1) || (caller != CALLER_HOST && pa + n > guestRamEnd))) { err = SBI_ERR_INVALID_PARAM; return 0; }
   if (fid == 0) return consoleWrite(pa, n);
   const h = ramHost(pa);
   let done: u64 = 0;
@@ -205,7 +220,7 @@ export function sbiCall(): void {
   } else if (eid == EXT_RFENCE) {
     // 0 remote_fence_i (decoded code is kept coherent with stores already), 1-2 sfence.vma;
     // 3-6 the H-extension fences (hfence.gvma/vvma), for a hypervisor in HS-mode only
-    if (fid > 6 || (fid > 2 && (!hExt || guestCall))) err = SBI_ERR_NOT_SUPPORTED;
+    if (fid > 6 || (fid > 2 && (!hExt || caller != CALLER_HOST))) err = SBI_ERR_NOT_SUPPORTED;
     else if (!maskValid(a0, a1)) err = SBI_ERR_INVALID_PARAM;
     else if (fid > 2) tlbFlushVirt();
     else if (fid != 0) fenceVma();

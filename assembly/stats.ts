@@ -58,7 +58,36 @@ export const STAT_HV_REFLECTED: u32 = 31;
 export const STAT_EXC_BASE: u32 = 32;
 /** Interrupts by cause: STAT_IRQ_BASE + cause (causes 0..31). */
 export const STAT_IRQ_BASE: u32 = 64;
-export const STAT_COUNT: u32 = 96;
+// The full-virtualization VMM (vmm/full.ts)
+/** Traps of the guest that entered the VMM (everything the deprivileged guest may not do). */
+export const STAT_FV_TRAPS: u32 = 96;
+/** Privileged instructions of the guest kernel emulated (trapped, or called by translated code). */
+export const STAT_FV_EMULATED: u32 = 97;
+/** SBI calls of the guest kernel, answered by the VMM. */
+export const STAT_FV_SBI: u32 = 98;
+/** Exceptions delivered into the guest: its true page faults, its processes' system calls... */
+export const STAT_FV_REFLECTED: u32 = 99;
+/** Virtual interrupts delivered into the guest. */
+export const STAT_FV_INJECTED: u32 = 100;
+/** Hidden page faults: a shadow entry missing or read-only for D, filled from the guest's tables. */
+export const STAT_FV_HIDDEN: u32 = 101;
+/** Shadow syncs: the guest's SFENCE.VMAs (and SBI remote fences) the lazy policy acted on. */
+export const STAT_FV_SYNCS: u32 = 102;
+/** Page-table writes trapped, emulated and applied (trace policy). */
+export const STAT_FV_PT_WRITES: u32 = 103;
+/** Guest loads and stores to devices, emulated. */
+export const STAT_FV_MMIO: u32 = 104;
+/** Shadow-table pages in use now (a gauge, not a count). */
+export const STAT_FV_SHADOW_PAGES: u32 = 105;
+/** Times every shadow was dropped because the pool ran dry. */
+export const STAT_FV_SHADOW_RESETS: u32 = 106;
+/** Binary translation: blocks of guest-kernel code translated. */
+export const STAT_FV_BT_BLOCKS: u32 = 107;
+/** Binary translation: sensitive instructions rewritten into calls of the VMM. */
+export const STAT_FV_BT_REWRITTEN: u32 = 108;
+/** The first of these counters (src/core.ts names them in this order). */
+export const STAT_FV_BASE: u32 = STAT_FV_TRAPS;
+export const STAT_COUNT: u32 = 109;
 
 @inline export function statAdd(i: u32, n: u64 = 1): void {
   const a = STATS_BASE + (i << 3);

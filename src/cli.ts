@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { runBare } from './machines/bare.js';
 import { LoadError } from './loader/elf.js';
-import { STAT_NAMES, type CoreStats } from './core.js';
+import { STAT_NAMES, FV_STAT_NAMES, type CoreStats } from './core.js';
 import { disassemble } from './isa/disasm.js';
 import {
   createMachine, parseSize, ConfigError, quotedList, MACHINE_TYPES, IMPLEMENTED_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
@@ -37,6 +37,11 @@ const USAGE = `usage: wasmvisor run [options]
                       hypervisor extension) is on by default, as in QEMU
   -nographic          accepted for QEMU compatibility (the console is always the terminal)
   --type TYPE         virtualization type: ${TYPES.join('|')} (default native)
+  --technique trap-and-emulate|binary-translation
+                      full: how the guest kernel's privileged instructions reach the VMM
+                      (default trap-and-emulate)
+  --shadow lazy|trace full: shadow page tables follow the guest's at its SFENCE.VMA (default
+                      lazy) or by write-protecting its page tables
   --idle sleep|skip   while the guest idles: wait in real time (default) or skip ahead
   --jit on|off        compile hot guest code to WebAssembly (default on) or interpret only
   --max-insns N       stop after N instructions
@@ -83,6 +88,8 @@ interface RunArgs {
   devices: string[];
   idle?: string;
   jit?: string;
+  technique?: string;
+  shadow?: string;
   maxInsns?: bigint;
   stats: boolean;
   trace: boolean;
@@ -115,6 +122,8 @@ function parseRun(argv: string[]): RunArgs {
       case '--type': a.type = value(); break;
       case '--idle': a.idle = value(); break;
       case '--jit': a.jit = value(); break;
+      case '--technique': a.technique = value(); break;
+      case '--shadow': a.shadow = value(); break;
       case '--max-insns': {
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--max-insns takes a whole number, not '${v}'`);
@@ -187,7 +196,7 @@ function readInput(path: string, what: string): Uint8Array {
 }
 
 function printStats(s: CoreStats & { devices?: DeviceStats[] }, seconds: number): void {
-  const lines = STAT_NAMES.map((n) => `${n.padEnd(14)} ${s[n]}`);
+  const lines = [...STAT_NAMES, ...FV_STAT_NAMES].map((n) => `${n.padEnd(14)} ${s[n]}`);
   const mips = Number(s.instret) / seconds / 1e6;
   lines.push(`${'seconds'.padEnd(14)} ${seconds.toFixed(3)}`, `${'MIPS'.padEnd(14)} ${mips.toFixed(1)}`);
   if (s.jit) {
@@ -284,6 +293,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     drives: a.drives.map(openDrive),
     idle: a.idle as MachineOptions['idle'],
     jit: a.jit !== 'off',
+    technique: a.technique as MachineOptions['technique'],
+    shadow: a.shadow as MachineOptions['shadow'],
     maxInstructions: a.maxInsns,
     onConsole: (b) => process.stdout.write(b),
   };

@@ -22,6 +22,8 @@ export interface CoreExports {
   pvBufferOk(pa: bigint, len: bigint): number;
   pvBlockRing(): bigint;
   bootHwAssist(entry: bigint, dtb: bigint, guestBytes: bigint): number;
+  bootFull(entry: bigint, dtb: bigint, guestBytes: bigint, technique: number, shadow: number): number;
+  fvVmmBytes(guestBytes: bigint): bigint;
   setRtcEpoch(ns: bigint): void;
   ticksToNextTimer(): bigint;
   advanceTime(ticks: bigint): void;
@@ -71,7 +73,12 @@ export const STAT_NAMES = [
   // interrupts injected through hvip, exceptions reflected into the guest
   'hvExits', 'hvSbiCalls', 'hvMmio', 'hvInjected', 'hvReflected',
 ] as const;
-export type CoreStats = Record<(typeof STAT_NAMES)[number], bigint> & {
+/** The full-virtualization VMM's counters (assembly/stats.ts from STAT_FV_BASE, assembly/vmm/full.ts). */
+export const FV_STAT_NAMES = [
+  'fvTraps', 'fvEmulated', 'fvSbiCalls', 'fvReflected', 'fvInjected', 'fvHiddenFaults', 'fvShadowSyncs',
+  'fvPtWrites', 'fvMmio', 'fvShadowPages', 'fvShadowResets', 'fvBtBlocks', 'fvBtRewritten',
+] as const;
+export type CoreStats = Record<(typeof STAT_NAMES)[number] | (typeof FV_STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];
   interruptsByCause: bigint[];
   /** the block compiler's counters, when it is on */
@@ -127,7 +134,8 @@ export class Core {
       if (v instanceof WebAssembly.Global) this.g[k] = Number(v.value);
   }
 
-  static async create(ramBytes: number | bigint): Promise<Core> {
+  /** `ramBytes`: the size, or a function of the core that gives it (say, from an export of it). */
+  static async create(ramBytes: number | bigint | ((core: Core) => bigint)): Promise<Core> {
     const module = await compile();
     const instance = await WebAssembly.instantiate(module, {
       env: {
@@ -137,7 +145,7 @@ export class Core {
       },
     });
     const core = new Core(instance);
-    core.setup(BigInt(ramBytes));
+    core.setup(typeof ramBytes === 'function' ? ramBytes(core) : BigInt(ramBytes));
     return core;
   }
 
@@ -253,6 +261,8 @@ export class Core {
     const a = new BigUint64Array(this.buffer, this.constant('STATS_BASE'), this.constant('STAT_COUNT'));
     const s = {} as CoreStats;
     STAT_NAMES.forEach((n, i) => (s[n] = a[i]));
+    const fv = this.constant('STAT_FV_BASE');
+    FV_STAT_NAMES.forEach((n, i) => (s[n] = a[fv + i]));
     const exc = this.constant('STAT_EXC_BASE');
     const irq = this.constant('STAT_IRQ_BASE');
     s.exceptionsByCause = Array.from(a.subarray(exc, exc + 32));
@@ -336,6 +346,17 @@ export class Core {
   bootHwAssist(entry: bigint, dtb: bigint, guestBytes: bigint): void {
     if (!this.ex.bootHwAssist(entry, dtb, guestBytes))
       throw new RangeError(`hw-assist: guest RAM of ${guestBytes} bytes must be a multiple of 2 MiB and leave the VMM ${this.constant('HV_VMM_BYTES')} bytes of the core's ${this.ramBytes}, on a hart with the H extension`);
+  }
+
+  /**
+   * Start an unmodified guest kernel under the full-virtualization VMM: deprivileged in U-mode,
+   * on shadow page tables; guest RAM is the first `guestBytes` of RAM, the VMM keeps
+   * fvVmmBytes(guestBytes) above it. technique: 0 trap-and-emulate, 1 binary translation;
+   * shadow: 0 lazy, 1 trace.
+   */
+  bootFull(entry: bigint, dtb: bigint, guestBytes: bigint, technique: number, shadow: number): void {
+    if (!this.ex.bootFull(entry, dtb, guestBytes, technique, shadow))
+      throw new RangeError(`full: guest RAM of ${guestBytes} bytes must be a multiple of 4 KiB and leave the VMM ${this.ex.fvVmmBytes(guestBytes)} bytes of the core's ${this.ramBytes}`);
   }
 
   /** May the VMM write guest RAM [pa, pa+len) for the guest (not its page tables)? */

@@ -20,7 +20,7 @@ export const MACHINE_TYPES = {
   native: { implemented: true, summary: 'the guest runs directly on the emulated hart (baseline)' },
   hypervisor: { implemented: false, summary: 'Type-1 VMM with a control domain and a vCPU scheduler' },
   paravirt: { implemented: true, summary: 'a modified guest kernel that makes hypercalls' },
-  full: { implemented: false, summary: 'unmodified guest: trap-and-emulate, binary translation, shadow page tables' },
+  full: { implemented: true, summary: 'unmodified guest: trap-and-emulate, binary translation, shadow page tables' },
   'hw-assist': { implemented: true, summary: 'H extension, two-stage translation' },
   kvm: { implemented: true, summary: 'a /dev/kvm-shaped API, VMs as worker processes (src/kvm/)' },
   container: { implemented: false, summary: 'one shared kernel, namespaces and cgroup limits' },
@@ -72,6 +72,17 @@ export interface MachineOptions {
    * (no hypervisor extension).
    */
   cpu?: string;
+  /**
+   * The full machine (docs/full.md): how the guest kernel's privileged instructions reach the
+   * VMM, 'trap-and-emulate' (default: each one traps) or 'binary-translation' (its code is
+   * rewritten to call the VMM).
+   */
+  technique?: FullTechnique;
+  /**
+   * The full machine: how shadow page tables follow the guest's, 'lazy' (default: at the
+   * guest's SFENCE.VMA) or 'trace' (its page tables are write-protected, each write applied).
+   */
+  shadow?: ShadowPolicy;
   /** Linux Image, ELF64 or raw binary */
   kernel?: Uint8Array | ArrayBuffer;
   initrd?: Uint8Array | ArrayBuffer;
@@ -176,6 +187,12 @@ const trapName = (v: number) => {
 };
 
 type Listener<T> = (v: T) => void;
+
+/** The full machine's options (assembly/vmm/full.ts), in the order of their numbers there. */
+export const FULL_TECHNIQUES = ['trap-and-emulate', 'binary-translation'] as const;
+export type FullTechnique = (typeof FULL_TECHNIQUES)[number];
+export const SHADOW_POLICIES = ['lazy', 'trace'] as const;
+export type ShadowPolicy = (typeof SHADOW_POLICIES)[number];
 
 export class Machine {
   readonly core: Core;
@@ -449,7 +466,8 @@ export class Machine {
 }
 
 /** Lay out firmware, kernel, initrd and device tree in RAM and load them. */
-function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel, hwAssist = false): BootLayout {
+function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel, type: MachineType): BootLayout {
+  const hwAssist = type === 'hw-assist';
   const ramEnd = RAM + memory;
   const bios = opts.bios ?? 'host';
   if (!opts.kernel && typeof bios === 'string') throw new ConfigError('no kernel given (and no firmware to run)');
@@ -516,11 +534,15 @@ function boot(core: Core, opts: MachineOptions, memory: bigint, cpu: CpuModel, h
     initrd: initrdRange,
     dtb: { start: dtbStart, end: dtbStart + BigInt(dtb.length) },
     resetPc: firmware ? firmware.entry : k.entry,
-    resetMode: hwAssist ? 'VS' : bios === 'host' ? 'S' : 'M',
+    resetMode: hwAssist ? 'VS' : type === 'full' ? 'U' : bios === 'host' ? 'S' : 'M',
   };
   if (hwAssist) {
     // the guest in VS-mode; its RAM is the first `memory` bytes, mapped by the G-stage
     core.bootHwAssist(k.entry, dtbStart, memory);
+  } else if (type === 'full') {
+    // the guest kernel deprivileged in U-mode, its RAM the first `memory` bytes, on shadow tables
+    core.bootFull(k.entry, dtbStart, memory, FULL_TECHNIQUES.indexOf(opts.technique ?? 'trap-and-emulate'),
+      SHADOW_POLICIES.indexOf(opts.shadow ?? 'lazy'));
   } else if (bios === 'host') {
     core.bootSupervisor(k.entry, dtbStart);
   } else {
@@ -603,17 +625,30 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
     throw new ConfigError(`paravirt: guest memory must be a multiple of 2 MiB and at most 1 GiB, not ${mib(memory)}`);
   if (type === 'hw-assist' && memory % (2n * MiB) !== 0n)
     throw new ConfigError(`hw-assist: guest memory must be a multiple of 2 MiB (the G-stage maps 2 MiB pages), not ${mib(memory)}`);
+  if (opts.technique !== undefined || opts.shadow !== undefined) {
+    if (type !== 'full') throw new ConfigError(`${opts.technique !== undefined ? 'technique' : 'shadow'} applies to the full machine only, not to '${type}'`);
+    if (opts.technique !== undefined && !FULL_TECHNIQUES.includes(opts.technique))
+      throw new ConfigError(`full: technique must be ${quotedList(FULL_TECHNIQUES).replace(/ and /, ' or ')}, not '${opts.technique}'`);
+    if (opts.shadow !== undefined && !SHADOW_POLICIES.includes(opts.shadow))
+      throw new ConfigError(`full: shadow must be ${quotedList(SHADOW_POLICIES).replace(/ and /, ' or ')}, not '${opts.shadow}'`);
+  }
   let cpu: CpuModel;
   try {
-    cpu = parseCpu(opts.cpu);
+    // the full machine's point is a hart with no virtualization help: no H extension
+    cpu = parseCpu(opts.cpu ?? (type === 'full' ? 'rv64,h=off' : undefined));
   } catch (e) {
     if (e instanceof CpuError) throw new ConfigError(e.message);
     throw e;
   }
   if (type === 'hw-assist' && !cpu.h)
     throw new ConfigError(`hw-assist requires hardware support: this hart's ISA lacks the H extension (-cpu ${opts.cpu})`);
+  if (type === 'full' && cpu.h)
+    throw new ConfigError(`full: the hart must lack the H extension (full virtualization uses no hardware help): -cpu ${opts.cpu} has it, use h=off`);
+  if (type === 'full' && opts.bios !== undefined && opts.bios !== 'host')
+    throw new ConfigError('full: the VMM is the firmware (it answers the guest\'s SBI calls); no bios can be given');
   const vmmBytes = type === 'paravirt' ? PV_VMM_BYTES : type === 'hw-assist' ? HV_VMM_BYTES : 0n;
-  const core = await Core.create(memory + vmmBytes);
+  // the full VMM's RAM depends on the guest's (its per-frame records): the core says how much
+  const core = await Core.create(type === 'full' ? (c) => memory + c.ex.fvVmmBytes(memory) : memory + vmmBytes);
   core.setHypervisorExtension(cpu.h);
   core.reset(RAM); // the hart model takes effect at reset
   if (opts.jit !== false) {
@@ -629,6 +664,6 @@ export async function createMachine(opts: MachineOptions = {}): Promise<Machine>
   }
   if (type === 'hw-assist' && opts.bios !== undefined && opts.bios !== 'host')
     throw new ConfigError('hw-assist: the VMM is the firmware (it answers the guest\'s SBI calls); no bios can be given');
-  const layout = boot(core, opts, memory, cpu, type === 'hw-assist');
+  const layout = boot(core, opts, memory, cpu, type);
   return new Machine(core, type, layout, opts);
 }

@@ -172,6 +172,12 @@ export function setIdleSkip(on: bool): void {
   raise(CAUSE_VIRTUAL_INSTRUCTION, <u64>load<u32>(slot, SLOT_RAW));
 }
 
+/** Wait for an interrupt as WFI does (a VMM emulating its guest's WFI: vmm/full.ts). */
+export function startWfi(): void {
+  wfiWaiting = true;
+  requestStop();
+}
+
 export function resetExecution(): void {
   resValid = false;
   wfiWaiting = false;

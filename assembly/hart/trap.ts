@@ -25,6 +25,7 @@ import { sbiHost, sbiTimecmp } from '../sbi';
 import { requestExit } from '../exit';
 import { EXIT_M_TRAP } from '../memmap';
 import { pvActive, pvTrap } from '../vmm/paravirt';
+import { fvActive, fvTrap } from '../vmm/full';
 import { hvActive, hvTrap, hvCrash } from '../vmm/hwassist';
 import { kvmActive, kvmTrap, kvmCrash } from '../vmm/kvm';
 
@@ -66,6 +67,8 @@ export function trapEnter(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u6
   else { trapsTaken++; statAdd(STAT_EXC_BASE + (cause & 31)); }
   // the paravirt VMM is the most privileged software: it takes every trap (vmm/paravirt.ts)
   if (pvActive) return pvTrap(pc, cause, tval, isInterrupt);
+  // so is the full-virtualization VMM (vmm/full.ts): its guest runs deprivileged in U-mode
+  if (fvActive) return fvTrap(pc, cause, tval, isInterrupt);
   const p = priv;
   const v = virt;
   let ms = csrRaw(CSR_MSTATUS);
