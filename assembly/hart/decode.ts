@@ -13,6 +13,11 @@ import { decode32, decode16, imm32, RD_IS_X, OP_ILLEGAL, OP_COUNT, cRd, cRs1, cR
 export const OP_ILLEGAL_SLOT: u16 = <u16>OP_COUNT;
 /** Stored op of a slot where a compiled block starts (hart/jit.ts; SLOT_RAW keeps the instruction). */
 export const OP_JIT: u16 = <u16>OP_COUNT + 1;
+/**
+ * Stored op of a sensitive instruction of guest-kernel code rewritten by the full machine's
+ * binary translator into a call of its VMM (vmm/full.ts; SLOT_RAW keeps the instruction).
+ */
+export const OP_FV_CALL: u16 = <u16>OP_COUNT + 2;
 
 /** Decode `insn` (16 or 32 bits, by its low two bits) into `slot`; returns the stored op. */
 export function decodeInto(slot: u32, insn: u32): u16 {

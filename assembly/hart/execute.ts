@@ -25,7 +25,8 @@ import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage, tlbFlushVirt } from '.
 import { setReadNeedsExec } from '../mmu/walk';
 import { transformedInsn } from './tinst';
 import { fetchSlow, decodeAt } from './fetch';
-import { OP_ILLEGAL_SLOT, OP_JIT } from './decode';
+import { OP_ILLEGAL_SLOT, OP_JIT, OP_FV_CALL } from './decode';
+import { fvTranslate, fvTranslateBlock, fvCall } from '../vmm/full';
 import { jitEnabled, jitCountLeader, jitBlockOf, jitOriginal, countJitCall } from './jit';
 import {
   read, write, atomicHost, lastAtomicPa, hyperRead, hyperWrite,
@@ -237,6 +238,8 @@ export function run(budget: u64): u32 {
       if (op == 0) {
         slot = decodeAt(slot, pc);
         if (trapPending) { traps++; pc = takeTrap(pc); leader = true; continue; }
+        // the full machine's binary translator rewrites guest-kernel code as it is decoded
+        if (fvTranslate) fvTranslateBlock(slot, pc);
         op = <u32>load<u16>(slot, SLOT_OP);
       }
       if (leader) {
@@ -415,6 +418,11 @@ export function run(budget: u64): u32 {
           break;
 
         case OP_ILLEGAL_SLOT: illegal(slot); break;
+        case OP_FV_CALL:
+          // binary translation (vmm/full.ts): the VMM's emulation, called instead of trapped into
+          npc = fvCall(pc, load<u32>(slot, SLOT_RAW));
+          requestStop(); // interrupts the guest may now take are looked at between chunks
+          break;
         default:
           // F and D
           execFloat(op, slot);

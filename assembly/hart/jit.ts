@@ -16,6 +16,7 @@
 // the access, so compiled code never raises an exception itself. A block that returns its
 // own pc having retired nothing (such an access first) has the run loop interpret that one
 // instruction.
+import { fvTranslate, fvRewrite } from '../vmm/full';
 import {
   ICACHE_BASE, ICACHE_PAGE_BYTES, JIT_MAP, JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_PAGES, SLOT_OP, SLOT_RAW,
   SCRATCH_SLOT, RAM_BASE, ICACHE_TAGS, ICACHE_PAGES, JIT_MAP_BYTES, EXIT_JIT, JIT_COVER, JIT_COVER_BYTES,
@@ -106,9 +107,11 @@ export function jitDecode(slot: u32): u32 {
   const off = ((slot - ICACHE_BASE) % ICACHE_PAGE_BYTES) >> 3; // byte offset in the page
   const host = RAM_BASE + ((tag - 1) << 12) + off;
   const lo = <u32>load<u16>(host);
-  if ((lo & 3) != 3) return decodeInto(slot, lo);
-  if (off == 0xffe) return 0;
-  return decodeInto(slot, load<u32>(host));
+  if ((lo & 3) != 3) decodeInto(slot, lo);
+  else if (off == 0xffe) return 0;
+  else decodeInto(slot, load<u32>(host));
+  if (fvTranslate) fvRewrite(slot); // as the run loop's decoding would (vmm/full.ts)
+  return <u32>load<u16>(slot, SLOT_OP);
 }
 
 /** Install a compiled block at `slot` (its JIT_MAP entry must still be JIT_QUEUED). */

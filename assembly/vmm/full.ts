@@ -58,8 +58,12 @@ import { sbiEnableHost, sbiFullGuestCall } from '../sbi';
 import {
   statAdd, statSet, STAT_FV_TRAPS, STAT_FV_EMULATED, STAT_FV_SBI, STAT_FV_REFLECTED, STAT_FV_INJECTED,
   STAT_FV_HIDDEN, STAT_FV_SYNCS, STAT_FV_PT_WRITES, STAT_FV_MMIO, STAT_FV_SHADOW_PAGES, STAT_FV_SHADOW_RESETS,
+  STAT_FV_BT_BLOCKS, STAT_FV_BT_REWRITTEN,
 } from '../stats';
-import { RAM_PHYS, PC_ADDR } from '../memmap';
+import { RAM_PHYS, PC_ADDR, SLOT_OP, SLOT_RAW, SLOT_LEN, SCRATCH_SLOT } from '../memmap';
+import { OP_FV_CALL, OP_ILLEGAL_SLOT } from '../hart/decode';
+import { decodeAt } from '../hart/fetch';
+import * as O from '../hart/opcodes.gen';
 
 export const FV_TRAP_AND_EMULATE: u32 = 0;
 export const FV_BINARY_TRANSLATION: u32 = 1;
@@ -92,6 +96,8 @@ export function fvVmmBytes(guestBytes: u64): u64 {
 
 export let fvActive: bool = false;
 export let fvTechnique: u32 = FV_TRAP_AND_EMULATE;
+/** Binary translation is on and the guest is in its S-mode: decoded code gets translated. */
+export let fvTranslate: bool = false;
 let policy: u32 = FV_SHADOW_LAZY;
 let guestEnd: u64 = 0;
 let poolBase: u64 = 0;
@@ -157,6 +163,7 @@ const A0: u32 = 10;
 export function resetFv(): void {
   fvActive = false;
   fvTechnique = FV_TRAP_AND_EMULATE;
+  fvTranslate = false;
   policy = FV_SHADOW_LAZY;
   guestEnd = poolBase = infoBase = 0;
   vpriv = PRV_S;
@@ -524,6 +531,46 @@ export function fvCall(pc: u64, insn: u32): u64 {
   return emulate(pc, insn);
 }
 
+// ---- binary translation (VMware's technique): guest-kernel code is translated before it
+// runs. wasmvisor's translation cache is its decoded-instruction cache (hart/icache.ts: one
+// slot per instruction, dropped when the code is written), so translating a block means
+// decoding it, from the instruction about to run to the next jump, branch or sensitive
+// instruction, and rewriting each sensitive instruction as OP_FV_CALL: a direct call of
+// fvCall() instead of a trap. The JIT compiles around them (they are not compilable).
+
+/** Translate the block starting at decoded `slot` (for `pc`, in the fetch path's page). */
+export function fvTranslateBlock(slot: u32, pc: u64): void {
+  if (slot == SCRATCH_SLOT) { fvRewrite(slot); return; } // an instruction that crosses pages
+  statAdd(STAT_FV_BT_BLOCKS);
+  for (;;) {
+    fvRewrite(slot);
+    if (endsBlock(<u32>load<u16>(slot, SLOT_OP))) return;
+    const len = <u64>load<u8>(slot, SLOT_LEN);
+    pc += len;
+    slot += <u32>len << 3; // a slot per halfword
+    const off = <u32>pc & 0xfff;
+    // the page ends, or the next instruction is translated already (another block's)
+    if (off == 0 || off == 0xffe || load<u16>(slot, SLOT_OP) != 0) return;
+    decodeAt(slot, pc);
+  }
+}
+
+/** Rewrite the decoded instruction in `slot` if it is sensitive. */
+export function fvRewrite(slot: u32): void {
+  if (load<u8>(slot, SLOT_LEN) != 4 || !fvSensitive(load<u32>(slot, SLOT_RAW))) return;
+  store<u16>(slot, OP_FV_CALL, SLOT_OP);
+  statAdd(STAT_FV_BT_REWRITTEN);
+}
+
+function endsBlock(op: u32): bool {
+  switch (op) {
+    case O.OP_JAL: case O.OP_JALR: case O.OP_BEQ: case O.OP_BNE: case O.OP_BLT: case O.OP_BGE:
+    case O.OP_BLTU: case O.OP_BGEU: case O.OP_EBREAK: case O.OP_MRET: case OP_FV_CALL: case OP_ILLEGAL_SLOT:
+      return true;
+  }
+  return false;
+}
+
 const ECALL: u32 = 0x0000_0073;
 const SRET: u32 = 0x1020_0073;
 const WFI: u32 = 0x1050_0073;
@@ -689,6 +736,7 @@ function sbiCall(pc: u64): u64 {
 /** After vpriv changed: the shadow view, what the guest's processes may count, interrupts. */
 function privChanged(): void {
   csrRawSet(CSR_SCOUNTEREN, vpriv == PRV_U ? vcounteren & 7 : 7);
+  fvTranslate = fvTechnique == FV_BINARY_TRANSLATION && vpriv == PRV_S;
   activate();
 }
 
