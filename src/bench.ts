@@ -8,7 +8,9 @@
 // repeat per operation (creating the machine, booting the kernel, the warm-up, powering off).
 // Runs are repeated and the fastest run of each length taken (timer and GC noise only ever
 // add time); the counters are deterministic (`idle: 'skip'`) and taken from the first pair.
-import { createMachine, ConfigError, MACHINE_TYPES, quotedList, parseSize, type MachineStats, type MachineType } from './machine.js';
+import {
+  createMachine, ConfigError, MACHINE_TYPES, quotedList, parseSize, type MachineStats, type MachineType, type MachineOptions,
+} from './machine.js';
 import { KvmMachine } from './kvm/machine.js';
 
 /**
@@ -35,9 +37,22 @@ export const BENCHMARK_NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
 // hw-assist and kvm run the native build unmodified (in VS-mode)
 const KERNEL_BUILD: Partial<Record<MachineType, string>> = {
   native: 'kernel-native.elf', paravirt: 'kernel-pv.elf', 'hw-assist': 'kernel-native.elf', kvm: 'kernel-native.elf',
+  full: 'kernel-native.elf',
 };
-/** The machine types that run the teaching kernel today (runBench's default). */
-export const BENCH_TYPES = Object.keys(KERNEL_BUILD) as MachineType[];
+/**
+ * Variants of a machine type measured as machines of their own: the full machine's
+ * techniques and shadow policies (plain `full` is trap-and-emulate on lazy shadows).
+ */
+const VARIANTS: Record<string, { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> }> = {
+  'full+bt': { type: 'full', options: { technique: 'binary-translation' } },
+  'full+trace': { type: 'full', options: { shadow: 'trace' } },
+};
+/** The machines that run the teaching kernel today (runBench's default): types and variants. */
+export const BENCH_TYPES = [...Object.keys(KERNEL_BUILD), ...Object.keys(VARIANTS)];
+/** The machine type a bench machine name stands for, and its options. */
+function benchMachine(name: string): { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> } {
+  return VARIANTS[name] ?? { type: name as MachineType, options: {} };
+}
 
 const EXCEPTION_NAMES = [
   'insn misaligned', 'insn access fault', 'illegal insn', 'breakpoint', 'load misaligned', 'load access fault',
@@ -128,6 +143,10 @@ export interface BenchResult {
   emulatedPerOp: number;
   /** page-table references of two-stage (VS over G) walks per operation (H extension; 0 elsewhere) */
   walkRefs2dPerOp: number;
+  /** hidden page faults per operation: shadow entries the full VMM filled from the guest's tables */
+  hiddenFaultsPerOp: number;
+  /** shadow syncs per operation: SFENCE.VMAs the full VMM acted on (lazy), page-table writes it applied (trace) */
+  shadowSyncsPerOp: number;
   /** other counters per operation */
   tlbMissesPerOp: number;
   pageWalksPerOp: number;
@@ -222,15 +241,16 @@ async function hostInfo(): Promise<BenchReport['host']> {
 }
 
 /** Check the machine types: known and implemented. */
-export function checkBenchTypes(types: readonly string[]): MachineType[] {
+export function checkBenchTypes(types: readonly string[]): string[] {
   if (types.length === 0) throw new ConfigError('no machine type given');
   for (const t of types) {
+    if (VARIANTS[t]) continue;
     const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[t];
-    if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${Object.keys(MACHINE_TYPES).join(', ')})`);
+    if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${[...Object.keys(MACHINE_TYPES), ...Object.keys(VARIANTS)].join(', ')})`);
     if (!info.implemented || !KERNEL_BUILD[t as MachineType])
       throw new ConfigError(`machine type '${t}' is not implemented yet; ${quotedList(Object.keys(KERNEL_BUILD))} run today`);
   }
-  return [...new Set(types)] as MachineType[];
+  return [...new Set(types)];
 }
 
 /** Check benchmark names. */
@@ -246,9 +266,10 @@ export function checkBenchNames(names: readonly string[]): BenchmarkName[] {
  * The teaching kernel a machine type boots: `given` (a path or the image), else its build
  * (KERNEL_BUILD) from build/guests/kernel when newer than the committed prebuilt one.
  */
-export async function teachingKernel(type: MachineType, given?: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
+export async function teachingKernel(machine: string, given?: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
   if (given instanceof Uint8Array) return { bytes: given, source: '(bytes)' };
   if (typeof given === 'string') return readKernel(given);
+  const type = benchMachine(machine).type;
   const file = KERNEL_BUILD[type];
   if (!file) throw new ConfigError(`machine type '${type}' runs no build of the teaching kernel`);
   return defaultKernel(file);
@@ -259,13 +280,14 @@ export async function teachingKernel(type: MachineType, given?: string | Uint8Ar
  * read-only disk, idle skipped) and run it to power-off, timing run(). `failure` says why a
  * run is unusable: no power-off (within timeoutSeconds), no "wvbench done", a bad exit status.
  */
-export async function runKernelOnce(type: MachineType, kernel: Uint8Array, append: string,
+export async function runKernelOnce(machine: string, kernel: Uint8Array, append: string,
   o: Required<Pick<BenchOptions, 'memory' | 'jit' | 'timeoutSeconds'>> = { memory: '128M', jit: false, timeoutSeconds: 300 }): Promise<KernelRun> {
   let text = '';
   const decoder = new TextDecoder();
   const onConsole = (b: Uint8Array) => (text += decoder.decode(b, { stream: true }));
   // a 64 KiB in-memory disk (the benchmark cycles over its first 64 sectors)
   const drives = [{ data: new Uint8Array(64 * 1024).fill(0x5a), readOnly: true }];
+  const { type, options } = benchMachine(machine);
   let m: { run(): Promise<{ reason: string; status: number; message?: string; stats: MachineStats }>; stop(): void };
   if (type === 'kvm') {
     // the VM in its own worker, its devices in the userspace VMM there (src/kvm/)
@@ -273,7 +295,7 @@ export async function runKernelOnce(type: MachineType, kernel: Uint8Array, appen
     k.onConsole(onConsole);
     m = k;
   } else {
-    m = await createMachine({ type, memory: o.memory, kernel, append, drives, idle: 'skip', jit: o.jit, onConsole });
+    m = await createMachine({ type, ...options, memory: o.memory, kernel, append, drives, idle: 'skip', jit: o.jit, onConsole });
   }
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -323,6 +345,7 @@ const byCause = (long: bigint[], short: bigint[], names: string[], ops: number) 
 const emptyResult = (benchmark: string, type: string, status: 'skipped' | 'error', reason: string): BenchResult => ({
   benchmark, type, status, reason, ops: 0, nsPerOp: NaN, nsPerOpError: NaN, instructionsPerOp: NaN, hostInstructionsPerOp: NaN, guestNsPerOp: NaN,
   trapsPerOp: NaN, exceptionsPerOp: NaN, interruptsPerOp: NaN, exitsPerOp: NaN, hypercallsPerOp: NaN, emulatedPerOp: NaN, walkRefs2dPerOp: NaN,
+  hiddenFaultsPerOp: NaN, shadowSyncsPerOp: NaN,
   tlbMissesPerOp: NaN, pageWalksPerOp: NaN, tlbFlushesPerOp: NaN, exceptionsByCause: {}, interruptsByCause: {},
 });
 
@@ -346,7 +369,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const o = { memory: opts.memory ?? '128M', jit: opts.jit ?? false, timeoutSeconds: opts.timeoutSeconds ?? 300 };
   if (!(o.timeoutSeconds > 0)) throw new ConfigError(`timeoutSeconds must be positive, not ${o.timeoutSeconds}`);
   const progress = opts.onProgress ?? (() => {});
-  const kernels = new Map<MachineType, { bytes: Uint8Array; source: string }>();
+  const kernels = new Map<string, { bytes: Uint8Array; source: string }>();
   for (const type of types) kernels.set(type, await teachingKernel(type, type === 'paravirt' ? opts.pvKernel : opts.kernel));
   const started = performance.now();
 
@@ -427,7 +450,8 @@ function measure(type: string, name: string, n: number, short: KernelRun[], long
   const s = short[0].stats;
   const l = long[0].stats;
   const per = (k: 'traps' | 'interrupts' | 'mmioExits' | 'sbiCalls' | 'instret' | 'tlbMisses' | 'pageWalks' | 'tlbFlushes' |
-    'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults' | 'hvExits' | 'walkRefs2d') => Number(l[k] - s[k]) / ops;
+    'pvHypercalls' | 'pvHostExits' | 'pvPrivFaults' | 'hvExits' | 'walkRefs2d' | 'fvEmulated' | 'fvHiddenFaults' |
+    'fvShadowSyncs' | 'fvPtWrites') => Number(l[k] - s[k]) / ops;
   const sample = (p: BenchLine, rs: KernelRun[], iters: number, ms: number): BenchSample =>
     ({ iters, ...p, ms, allMs: rs.map((r) => r.ms), jitCompileMs: rs.map((r) => r.stats.jit?.compileMs ?? 0) });
   return {
@@ -445,8 +469,10 @@ function measure(type: string, name: string, n: number, short: KernelRun[], long
     interruptsPerOp: per('interrupts'),
     exitsPerOp: per('mmioExits') + per('pvHostExits') + per('hvExits'),
     hypercallsPerOp: per('sbiCalls') + per('pvHypercalls'),
-    emulatedPerOp: per('pvPrivFaults'),
+    emulatedPerOp: per('pvPrivFaults') + per('fvEmulated'),
     walkRefs2dPerOp: per('walkRefs2d'),
+    hiddenFaultsPerOp: per('fvHiddenFaults'),
+    shadowSyncsPerOp: per('fvShadowSyncs') + per('fvPtWrites'),
     tlbMissesPerOp: per('tlbMisses'),
     pageWalksPerOp: per('pageWalks'),
     tlbFlushesPerOp: per('tlbFlushes'),
@@ -467,7 +493,7 @@ function fmt(x: number | undefined, digits?: number): string {
 
 const pct = (r: BenchResult) => (Number.isFinite(r.nsPerOpError) && r.nsPerOp > 0 ? `±${Math.round((100 * r.nsPerOpError) / r.nsPerOp)}%` : '');
 
-const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'emulated/op', '2-D refs/op', 'vs native'] as const;
+const COLUMNS = ['benchmark', 'machine', 'N', 'ns/op', '±', 'insns/op', 'traps/op', 'exits/op', 'hypercalls/op', 'emulated/op', '2-D refs/op', 'hidden/op', 'syncs/op', 'vs native'] as const;
 /** columns whose text is left-aligned */
 const LEFT = 2;
 
@@ -476,7 +502,7 @@ function rowCells(report: BenchReport, r: BenchResult): string[] {
   if (r.status !== 'ok') return [r.benchmark, r.type, n, `${r.status}: ${r.reason}`];
   return [
     r.benchmark, r.type, n, fmt(r.nsPerOp), pct(r), fmt(r.instructionsPerOp, 1), fmt(r.trapsPerOp), fmt(r.exitsPerOp),
-    fmt(r.hypercallsPerOp), fmt(r.emulatedPerOp), fmt(r.walkRefs2dPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
+    fmt(r.hypercallsPerOp), fmt(r.emulatedPerOp), fmt(r.walkRefs2dPerOp), fmt(r.hiddenFaultsPerOp), fmt(r.shadowSyncsPerOp), r.ratioToNative === undefined ? '-' : `${r.ratioToNative.toFixed(2)}x`,
   ];
 }
 
@@ -486,8 +512,11 @@ const HOW = [
   '  (the guest\'s instret around the measured part). traps: exceptions + interrupts the hart took; exits: exits to the',
   '  host\'s device models (MMIO stores, PV block notifies) and, under hw-assist, every VM exit to the VMM (SBI calls,',
   '  emulated MMIO); hypercalls: calls to the paravirt VMM, or SBI calls answered by the host or the hw-assist VMM;',
-  '  emulated: privileged instructions that trapped to be emulated; 2-D refs: page-table references of two-stage',
-  '  (VS-stage over G-stage) walks. vs native: ns/op over native\'s.',
+  '  emulated: privileged instructions emulated by the paravirt or full VMM (trapped, or called from translated code);',
+  '  2-D refs: page-table references of two-stage (VS-stage over G-stage) walks; hidden: shadow page faults the full',
+  '  VMM filled from the guest\'s tables; syncs: shadow syncs (full+trace: page-table writes applied; full: the',
+  '  guest\'s SFENCE.VMAs). full = trap-and-emulate on lazy shadows, full+bt = binary translation, full+trace =',
+  '  traced shadows. vs native: ns/op over native\'s.',
 ];
 
 const kernelsText = (report: BenchReport) => Object.entries(report.kernels).map(([t, k]) => `${t} ${k}`).join(', ');
@@ -651,8 +680,10 @@ ${desc}
 <dt>traps/op</dt><dd>Exceptions and interrupts the hart took per operation (hover for the causes).</dd>
 <dt>exits/op</dt><dd>Exits per operation: from the core to the host's device models (stores to virtio-mmio registers, native; PV block ring notifies, paravirt), and under hw-assist every VM exit of the guest to the VMM (its SBI calls, its device accesses emulated on guest-page faults).</dd>
 <dt>hypercalls/op</dt><dd>Calls from the kernel to the layer below it per operation: to the paravirt VMM (paravirt), or to the firmware (SBI) answered by the host (native) or by the hw-assist VMM (hw-assist: each one a VM exit).</dd>
-<dt>emulated/op</dt><dd>Trap-and-emulate events per operation: privileged instructions a deprivileged kernel executed anyway, each trapping to the VMM. A paravirtual kernel makes hypercalls instead, so its count is 0.</dd>
+<dt>emulated/op</dt><dd>Privileged instructions per operation that a deprivileged kernel executed and its VMM emulated: under full each one traps, under full+bt the binary translator has rewritten it into a direct call of the VMM (so traps/op drops, emulated/op stays). A paravirtual kernel makes hypercalls instead, so its count is 0.</dd>
 <dt>2-D refs/op</dt><dd>Page-table references of two-stage walks per operation (hw-assist): each TLB miss of the guest walks its own table (VS-stage), and every guest-physical address on the way, its table entries included, through the VMM's G-stage: up to 15 references for Sv39 over Sv39x4 where a bare Sv39 walk makes 3.</dd>
+<dt>hidden/op</dt><dd>Hidden page faults per operation (full): the real hart's page faults on a shadow page table that the VMM resolved from the guest's own tables without the guest knowing (a missing entry, or the first write to a page whose D bit was clear).</dd>
+<dt>syncs/op</dt><dd>Shadow syncs per operation (full): the guest's SFENCE.VMAs that made the VMM drop shadow entries (lazy shadows, full and full+bt), or the guest's page-table writes that trapped and were applied (traced shadows, full+trace).</dd>
 <dt>vs native</dt><dd>ns/op over the native machine's ns/op for the same benchmark.</dd>
 </dl>
 <p class="foot">kernels: ${esc(kernelsText(report))}; ${esc(report.memory)} RAM; block compiler (JIT) ${report.jit ? 'on' : 'off'}; ${h.node ? `Node ${esc(h.node)}` : ''}${h.platform ? ` (${esc(h.platform)})` : ''}${h.cpu ? `, ${esc(h.cpu)}${h.cpus ? ` × ${h.cpus}` : ''}` : ''}; measured in ${report.seconds.toFixed(1)} s by <code>wasmvisor bench</code>.</p>

@@ -26,16 +26,36 @@ const SMALL = {
 describe('runBench', () => {
   let report: BenchReport;
 
-  it('measures every nanobenchmark on native, paravirt, hw-assist and kvm: ops, guest instructions and host ns per operation', async () => {
+  it('measures every nanobenchmark on native, paravirt, hw-assist, kvm and full (three ways): ops, guest instructions and host ns per operation', async () => {
     const progress: string[] = [];
     report = await runBench({ iters: SMALL, repeats: 3, onProgress: (l) => progress.push(l) });
-    expect(report.types).toEqual(['native', 'paravirt', 'hw-assist', 'kvm']);
+    expect(report.types).toEqual(['native', 'paravirt', 'hw-assist', 'kvm', 'full', 'full+bt', 'full+trace']);
     expect(report.benchmarks).toEqual(BENCHMARK_NAMES);
-    expect(report.results.map((r) => r.benchmark)).toEqual([...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES, ...BENCHMARK_NAMES]);
+    expect(report.results.map((r) => r.benchmark)).toEqual(report.types.flatMap(() => BENCHMARK_NAMES));
+    const native = expect.stringMatching(/kernel-native\.elf$/); // unmodified everywhere but paravirt
     expect(report.kernels).toEqual({
-      native: expect.stringMatching(/kernel-native\.elf$/), paravirt: expect.stringMatching(/kernel-pv\.elf$/),
-      'hw-assist': expect.stringMatching(/kernel-native\.elf$/), kvm: expect.stringMatching(/kernel-native\.elf$/), // unmodified
+      native, paravirt: expect.stringMatching(/kernel-pv\.elf$/), 'hw-assist': native, kvm: native,
+      full: native, 'full+bt': native, 'full+trace': native,
     });
+    // full: the kernel deprivileged; its privileged instructions trap (full, full+trace) or
+    // call the VMM from translated code (full+bt): the same emulation, fewer traps
+    const fv = (type: string, n: string) => report.results.find((r) => r.type === type && r.benchmark === n)!;
+    for (const type of ['full', 'full+bt', 'full+trace'])
+      for (const r of report.results.filter((x) => x.type === type)) expect(r.status, `${type} ${r.benchmark}: ${r.reason}`).toBe('ok');
+    for (const n of BENCHMARK_NAMES) {
+      expect(fv('full', n).emulatedPerOp, n).toBeGreaterThan(1);
+      expect(fv('full+bt', n).emulatedPerOp, n).toBeCloseTo(fv('full', n).emulatedPerOp, 0);
+      expect(fv('full', n).trapsPerOp - fv('full+bt', n).trapsPerOp, n).toBeGreaterThan(0.9 * fv('full', n).emulatedPerOp);
+    }
+    // a system call: the ecall traps in every variant (the guest's own trap, reflected)
+    expect(fv('full+bt', 'null_syscall').trapsPerOp).toBeCloseTo(1, 1);
+    // PTE changes: lazy shadows sync at the guest's SFENCE.VMA; traced ones apply the writes to
+    // page tables the VMM has walked (pte_update's table never is: it maps a page nothing touches)
+    expect(fv('full', 'pte_update').shadowSyncsPerOp).toBeGreaterThanOrEqual(1);
+    expect(fv('full+trace', 'pte_update').shadowSyncsPerOp).toBe(0);
+    expect(fv('full+trace', 'page_fault').shadowSyncsPerOp).toBeGreaterThanOrEqual(1);
+    // a page fault: the guest's fault reflected, then the new page's shadow entry filled (hidden)
+    expect(fv('full', 'page_fault').hiddenFaultsPerOp).toBeGreaterThanOrEqual(1);
     // the same kernel in VS-mode on the H extension, under the built-in VMM or KVM's split
     for (const type of ['hw-assist', 'kvm']) {
       const hw = report.results.filter((r) => r.type === type);
@@ -94,11 +114,12 @@ describe('runBench', () => {
 
   it('formats a table and a self-contained HTML report', () => {
     const table = formatBenchTable(report);
-    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+emulated\/op\s+2-D refs\/op\s+vs native$/);
+    expect(table.split('\n')[0]).toMatch(/^benchmark\s+machine\s+N\s+ns\/op\s+±\s+insns\/op\s+traps\/op\s+exits\/op\s+hypercalls\/op\s+emulated\/op\s+2-D refs\/op\s+hidden\/op\s+syncs\/op\s+vs native$/);
     for (const n of BENCHMARK_NAMES) {
       expect(table).toMatch(new RegExp(`^${n}\\s+native\\s+\\d+\\s+-?[\\d,]+`, 'm'));
-      // paravirt: emulated/op 0, no 2-D walks
-      expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+-?[\\d,]+.*\\s0\\.00\\s+0\\.00\\s+-?[\\d.]+x$`, 'm'));
+      // paravirt: emulated/op 0, no 2-D walks, no shadow tables
+      expect(table).toMatch(new RegExp(`^${n}\\s+paravirt\\s+\\d+\\s+-?[\\d,.]+.*\\s0\\.00\\s+0\\.00\\s+0\\.00\\s+0\\.00\\s+-?[\\d.]+x$`, 'm'));
+      for (const t of ['full', 'full\\+bt', 'full\\+trace']) expect(table).toMatch(new RegExp(`^${n}\\s+${t}\\s+\\d+\\s+-?[\\d,.]+`, 'm'));
       expect(table).toMatch(new RegExp(`^${n}\\s+hw-assist\\s+\\d+\\s+-?[\\d,]+`, 'm'));
       expect(table).toMatch(new RegExp(`^${n}\\s+kvm\\s+\\d+\\s+-?[\\d,]+`, 'm'));
     }
@@ -114,7 +135,7 @@ describe('runBench', () => {
   });
 
   it.each([
-    [{ types: ['full'] }, /machine type 'full' is not implemented yet; 'native', 'paravirt', 'hw-assist' and 'kvm' run today/],
+    [{ types: ['container'] }, /machine type 'container' is not implemented yet; 'native', 'paravirt', 'hw-assist', 'kvm' and 'full' run today/],
     [{ types: ['paravirt'], pvKernel: join(dir, 'none.elf') }, /cannot read kernel .*none\.elf: ENOENT/],
     [{ types: ['vmware'] }, /unknown machine type 'vmware'/],
     [{ only: ['fork_bomb'] }, /unknown benchmark 'fork_bomb'/],
@@ -155,16 +176,22 @@ describe('wasmvisor bench', () => {
     const r = bench('--only', 'mmio_read', '--iters', '3000', '--repeats', '1');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^benchmark\s+machine\s+N\s+ns\/op/);
-    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,.]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+native\s+3000\s+-?[\d,.]+\s+\S*\s+156\.\d\s+1\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+1\.00x$/m);
     // paravirtual: the register read is a hypercall; so is the return to user
-    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,.]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+paravirt\s+3000\s+-?[\d,.]+\s+\S*\s+103\.\d\s+3\.00\s+0\.00\s+2\.00\s+0\.00\s+0\.00\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
     // hw-assist: the same kernel as native; the register read is a VM exit (a guest-page fault)
-    expect(r.out).toMatch(/^mmio_read\s+hw-assist\s+3000\s+-?[\d,.]+\s+\S*\s+15\d\.\d\s+2\.00\s+1\.00\s+0\.00\s+0\.00\s+[\d.]+\s+-?[\d.]+x$/m);
+    expect(r.out).toMatch(/^mmio_read\s+hw-assist\s+3000\s+-?[\d,.]+\s+\S*\s+15\d\.\d\s+2\.00\s+1\.00\s+0\.00\s+0\.00\s+[\d.]+\s+0\.00\s+0\.00\s+-?[\d.]+x$/m);
+    // full: the kernel's privileged instructions trap to be emulated; binary translation calls the VMM instead
+    const fullRow = (t: string) => new RegExp(`^mmio_read\\s+${t}\\s+3000\\s+-?[\\d,.]+\\s+\\S*\\s+[\\d.]+\\s+([\\d.]+)\\s+[\\d.]+\\s+[\\d.]+\\s+([\\d.]+)\\s+0\\.00`, 'm');
+    const [, fullTraps, fullEmulated] = fullRow('full').exec(r.out)!;
+    const [, btTraps, btEmulated] = fullRow('full\\+bt').exec(r.out)!;
+    expect(Number(btEmulated)).toBe(Number(fullEmulated));
+    expect(Number(fullTraps) - Number(btTraps)).toBeCloseTo(Number(fullEmulated), 0);
   }, 60_000);
 
   it.each([
-    [['--type', 'container'], /^wasmvisor: bench: machine type 'container' is not implemented yet; 'native', 'paravirt', 'hw-assist' and 'kvm' run today$/],
-    [['--type', 'native,full'], /^wasmvisor: bench: machine type 'full' is not implemented yet/],
+    [['--type', 'container'], /^wasmvisor: bench: machine type 'container' is not implemented yet; 'native', 'paravirt', 'hw-assist', 'kvm' and 'full' run today$/],
+    [['--type', 'native,hypervisor'], /^wasmvisor: bench: machine type 'hypervisor' is not implemented yet/],
     [['--type', 'vmware'], /^wasmvisor: bench: unknown machine type 'vmware' \(one of: native, /],
     [['--iters', 'lots'], /^wasmvisor: bench: --iters takes a whole number from 1 to 1000000000, not 'lots'$/],
     [['--iters', '0'], /^wasmvisor: bench: --iters takes a whole number/],
