@@ -107,6 +107,47 @@ describe('Debian Linux on the native machine', () => {
     expect(out).toMatch(/^sbiCalls\s+0$/m);
   }, 300_000);
 
+  // full virtualization (assembly/vmm/full.ts): the same kernel deprivileged in U-mode, once
+  // trap-and-emulate on lazy shadow tables, once binary-translated on traced ones
+  it.skipIf(!!noGuest)(`boots unmodified under full (trap-and-emulate, lazy shadows), its virtio disk through emulated MMIO${noGuest}`, async () => {
+    const s = start(['--type', 'full', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
+      '-drive', `file=${join(G, 'disk.ext4')},if=virtio,format=raw,readonly=on`,
+      '-append', 'console=ttyS0 quiet wvrun="uname -m; grep ^isa /proc/cpuinfo; sha256sum /mnt/hello.txt"', '--stats']);
+    expect(await s.exit).toBe(0);
+    const out = s.output();
+    expect(out).toMatch(/^riscv64$/m);
+    expect(out).toMatch(/^isa\s+: rv64imafdc_/m); // no h: the hart gives no help
+    expect(out).toContain(`${manifest.diskFiles['hello.txt']}  /mnt/hello.txt`);
+    expect(out).toContain('wasmvisor: run exit 0');
+    const stat = (n: string) => BigInt(new RegExp(`^${n}\\s+(\\d+)$`, 'm').exec(out)![1]);
+    // every privileged instruction of the kernel trapped: illegal-instruction traps at least as many
+    expect(stat('fvEmulated')).toBeGreaterThan(100_000n);
+    expect(stat('fvTraps')).toBeGreaterThan(stat('fvEmulated') + stat('fvSbiCalls'));
+    expect(stat('fvHiddenFaults')).toBeGreaterThan(10_000n);
+    expect(stat('fvShadowSyncs')).toBeGreaterThan(1000n);
+    expect(stat('fvPtWrites')).toBe(0n);
+    expect(stat('fvMmio')).toBeGreaterThan(100n);
+    expect(stat('fvBtRewritten')).toBe(0n);
+  }, 300_000);
+
+  it.skipIf(!!noGuest)(`boots unmodified under full (binary translation, traced shadows) to its shell${noGuest}`, async () => {
+    const s = start(['--type', 'full', '--technique', 'binary-translation', '--shadow', 'trace', '-kernel', join(G, 'Image'),
+      '-initrd', join(G, 'initramfs.cpio.gz'), '-append', 'console=ttyS0 quiet wvrun="uname -m; ls /"', '--stats']);
+    expect(await s.exit).toBe(0);
+    const out = s.output();
+    expect(out).toMatch(/^riscv64$/m);
+    expect(out).toMatch(/^bin\s+dev\s+etc\s+init/m);
+    expect(out).toContain('wasmvisor: run exit 0');
+    const stat = (n: string) => BigInt(new RegExp(`^${n}\\s+(\\d+)$`, 'm').exec(out)![1]);
+    // the kernel's privileged instructions were rewritten into calls: far fewer traps than emulations
+    expect(stat('fvBtRewritten')).toBeGreaterThan(1000n);
+    expect(stat('fvBtBlocks')).toBeGreaterThan(stat('fvBtRewritten'));
+    expect(stat('fvEmulated')).toBeGreaterThan(3n * stat('traps'));
+    // shadows follow the page tables by write-protection: PTE writes applied, no fence needed
+    expect(stat('fvPtWrites')).toBeGreaterThan(10_000n);
+    expect(stat('fvShadowSyncs')).toBe(0n);
+  }, 300_000);
+
   it.skipIf(!!noGuest)(`boots unmodified under hw-assist (VS-mode, two-stage translation), its virtio disk through emulated MMIO${noGuest}`, async () => {
     const s = start(['--type', 'hw-assist', '-m', '512M', '-kernel', join(G, 'Image'), '-initrd', join(G, 'initramfs.cpio.gz'),
       '-drive', `file=${join(G, 'disk.ext4')},if=virtio,format=raw,readonly=on`,
