@@ -433,7 +433,8 @@ export function run(budget: u64): u32 {
         pc = takeTrap(pc);
         leader = true;
       } else {
-        leader = npc != pc + len;
+        // a VMM call ends a block as the trap it replaces would: what follows may be compiled
+        leader = npc != pc + len || op == OP_FV_CALL;
         pc = npc;
         instret++;
       }
