@@ -32,15 +32,14 @@
 // guest's context switches. Entries only ever map the guest's own RAM: a guest PTE naming a
 // device is emulated (MMIO) on each access, one naming anything else is an access fault.
 import {
-  getX, setX, csrRaw, csrRawSet, setPriv, PRV_S, PRV_U, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP,
+  getX, setX, csrRaw, csrRawSet, PRV_S, PRV_U, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP,
   MSTATUS_SUM, MSTATUS_MXR, MSTATUS_FS, MSTATUS_SD, FS_DIRTY, MIP_SSIP, MIP_STIP, MIP_SEIP,
   IRQ_S_SOFT, IRQ_S_TIMER, IRQ_S_EXT, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC,
   CAUSE_ILLEGAL_INSTRUCTION, CAUSE_USER_ECALL, CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT,
   CAUSE_STORE_PAGE_FAULT, CAUSE_FETCH_ACCESS, CAUSE_LOAD_ACCESS, CAUSE_STORE_ACCESS,
 } from '../hart/state';
 import {
-  CSR_MEDELEG, CSR_MIDELEG, CSR_MIE, CSR_MCOUNTEREN, CSR_SCOUNTEREN, CSR_SATP, CSR_MSTATUS,
-  CSR_PMPADDR0, CSR_PMPCFG0,
+  CSR_MIE, CSR_SCOUNTEREN, CSR_SATP, CSR_MSTATUS,
   CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL,
   CSR_SIP, 
 } from '../hart/opcodes.gen';
@@ -49,8 +48,8 @@ import { updateTimerIrqs } from '../hart/trap';
 import { startWfi } from '../hart/execute';
 import { invalidateCode } from '../hart/icache';
 import { transformedInsn, tinstSize, tinstLen, tinstStoreValue, tinstLoadResult } from '../hart/tinst';
-import { pmpRecount } from '../mmu/pmp';
-import { updateViews, tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
+import { deprivilege } from './deprivilege';
+import { tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
 import { PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_A, PTE_D, PTE_RESERVED, SATP_MODE_BARE, SATP_MODE_SV39, SATP_MODE_SV48, ramHost } from '../mmu/walk';
 import { ramSize } from '../mmu/ram';
 import { busRead, busWrite, busOk } from '../devices/bus';
@@ -921,19 +920,8 @@ export function fvBoot(entry: u64, dtb: u64, guestBytes: u64, technique: u32, sh
   poolReset();
   if (infoBase != 0) memory.fill(ramHost(infoBase), 0, <usize>(guestBytes >> 12) * <usize>FRAME_BYTES);
   // every trap and interrupt comes to the VMM; the guest's timer is the host's S-timer (sbi.ts)
-  csrRawSet(CSR_MEDELEG, 0);
-  csrRawSet(CSR_MIDELEG, 0);
-  csrRawSet(CSR_MCOUNTEREN, 7); // cycle, time, instret readable in U-mode (3.1.11, 4.1.5)
-  csrRawSet(CSR_MSTATUS, csrRaw(CSR_MSTATUS) & ~MSTATUS_FS);
-  // PMP (3.7) as a second wall: U-mode reaches guest RAM only; the walker may read the
-  // VMM's RAM (the shadow tables); nothing else (devices included)
-  csrRawSet(CSR_PMPADDR0, RAM_PHYS >> 2);
-  csrRawSet(CSR_PMPADDR0 + 1, guestEnd >> 2);
-  csrRawSet(CSR_PMPADDR0 + 2, (RAM_PHYS + ramSize) >> 2);
-  csrRawSet(CSR_PMPCFG0, (<u64>(0x08 | 7) << 8) | (<u64>(0x08 | 1) << 16)); // TOR RWX, TOR R
-  pmpRecount();
-  setPriv(PRV_U);
-  updateViews();
+  deprivilege(guestEnd); // the shadow tables are in the VMM's RAM
+  csrRawSet(CSR_MSTATUS, csrRaw(CSR_MSTATUS) & ~MSTATUS_FS); // the guest's FPU starts Off
   fvActive = true;
   vpriv = PRV_S;
   privChanged();

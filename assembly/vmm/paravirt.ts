@@ -17,16 +17,16 @@
 // frame has one type (the level it is a table at) while anything references it, so an entry
 // validated as a 4 KiB leaf is never walked as a 1 GiB one.
 import {
-  getX, setX, csrRaw, csrRawSet, setPriv, PRV_U, MIP_STIP, IRQ_S_TIMER,
+  getX, setX, csrRaw, csrRawSet, MIP_STIP, IRQ_S_TIMER,
   CAUSE_USER_ECALL, CAUSE_ILLEGAL_INSTRUCTION,
 } from '../hart/state';
 import {
-  CSR_MEDELEG, CSR_MIDELEG, CSR_MIE, CSR_MCOUNTEREN, CSR_SCOUNTEREN, CSR_SATP, CSR_PMPADDR0, CSR_PMPCFG0,
+  CSR_MIE, CSR_SCOUNTEREN, CSR_SATP,
 } from '../hart/opcodes.gen';
 import { requestStop } from '../hart/counters';
 import { invalidateCode } from '../hart/icache';
-import { pmpRecount } from '../mmu/pmp';
-import { tlbFlushAll, tlbFlushPage, updateViews } from '../mmu/tlb';
+import { deprivilege } from './deprivilege';
+import { tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
 import { PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D, PTE_RESERVED, SATP_MODE_SV39, isRam, ramHost } from '../mmu/walk';
 import { ramSize } from '../mmu/ram';
 import { sbiEnableHost, sbiSetTimecmp, consoleWrite } from '../sbi';
@@ -521,20 +521,9 @@ export function pvBoot(entry: u64, dtb: u64, guestBytes: u64, diskSectors: u64):
     wr(bootL1 + ((pa - guestBase) >> 21 << 3), (pa >> 12 << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D);
   }
   // every trap and interrupt comes to the VMM; the guest's timer is the S-timer (sbi.ts)
-  csrRawSet(CSR_MEDELEG, 0);
-  csrRawSet(CSR_MIDELEG, 0);
   csrRawSet(CSR_MIE, MIP_STIP);
-  csrRawSet(CSR_MCOUNTEREN, 7); // cycle, time, instret readable in U-mode (3.1.11, 4.1.5)
-  csrRawSet(CSR_SCOUNTEREN, 7);
-  // PMP (3.7) as a second wall: U-mode reaches guest RAM only; the walker may read the
-  // VMM's RAM (the boot table); nothing else (devices included)
-  csrRawSet(CSR_PMPADDR0, guestBase >> 2);
-  csrRawSet(CSR_PMPADDR0 + 1, guestEnd >> 2);
-  csrRawSet(CSR_PMPADDR0 + 2, (RAM_PHYS + ramSize) >> 2);
-  csrRawSet(CSR_PMPCFG0, (<u64>(0x08 | 7) << 8) | (<u64>(0x08 | 1) << 16)); // TOR RWX, TOR R
-  pmpRecount();
-  setPriv(PRV_U);
-  updateViews();
+  csrRawSet(CSR_SCOUNTEREN, 7); // cycle, time, instret readable in U-mode (4.1.5)
+  deprivilege(guestEnd); // the boot table is in the VMM's RAM
   loadRoot(bootRoot);
   setX(A0, 0);
   setX(A1, dtb);
