@@ -7,7 +7,8 @@ import { LoadError } from './loader/elf.js';
 import { STAT_NAMES, FV_STAT_NAMES, type CoreStats } from './core.js';
 import { disassemble } from './isa/disasm.js';
 import {
-  createMachine, parseSize, ConfigError, quotedList, MACHINE_TYPES, IMPLEMENTED_TYPES, type MachineOptions, type DeviceStats, type DriveOptions,
+  createMachine, parseSize, ConfigError, quotedList, MACHINE_TYPES, IMPLEMENTED_TYPES, FULL_TECHNIQUES, SHADOW_POLICIES,
+  type MachineOptions, type DeviceStats, type DriveOptions,
 } from './machine.js';
 import { openFileBackend } from './devices/virtio/block-file.js';
 import { FdtError } from './platform/fdt.js';
@@ -142,6 +143,12 @@ function parseRun(argv: string[]): RunArgs {
   if (!a.kernel && (a.bios === undefined || a.bios === 'none')) throw new UsageError('-kernel FILE is required');
   if (a.idle !== undefined && a.idle !== 'sleep' && a.idle !== 'skip') throw new UsageError(`--idle takes sleep or skip, not '${a.idle}'`);
   if (a.jit !== undefined && a.jit !== 'on' && a.jit !== 'off') throw new UsageError(`--jit takes on or off, not '${a.jit}'`);
+  if (a.technique !== undefined && !(FULL_TECHNIQUES as readonly string[]).includes(a.technique))
+    throw new UsageError(`--technique takes ${FULL_TECHNIQUES.join(' or ')}, not '${a.technique}'`);
+  if (a.shadow !== undefined && !(SHADOW_POLICIES as readonly string[]).includes(a.shadow))
+    throw new UsageError(`--shadow takes ${SHADOW_POLICIES.join(' or ')}, not '${a.shadow}'`);
+  if ((a.technique !== undefined || a.shadow !== undefined) && a.type !== 'full')
+    throw new UsageError(`${a.technique !== undefined ? '--technique' : '--shadow'} is for --type full (the full machine), not ${a.type}`);
   if (a.trace && a.bios !== 'none') throw new UsageError('--trace needs -bios none');
   try {
     parseSize(a.memory);

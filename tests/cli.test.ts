@@ -102,6 +102,9 @@ describe('wasmvisor run', () => {
     [['run', '-bios', 'none', '-kernel', elf, '--type', 'container'], /'container' is not implemented yet/],
     [['run', '-bios', 'none', '-kernel', elf, '--type', 'kvm'], /--type kvm: .*no -bios/],
     [['run', '-bios', 'none', '-kernel', elf, '-m', 'lots'], /bad size 'lots'/],
+    [['run', '-kernel', elf, '--type', 'full', '--technique', 'jit'], /--technique takes trap-and-emulate or binary-translation, not 'jit'/],
+    [['run', '-kernel', elf, '--type', 'full', '--shadow', 'eager'], /--shadow takes lazy or trace, not 'eager'/],
+    [['run', '-kernel', elf, '--shadow', 'trace'], /--shadow is for --type full \(the full machine\), not native/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('rejects bad usage %j', (args, msg) => {
     const r = run(...(args as string[]));
