@@ -85,9 +85,11 @@ export const STAT_FV_SHADOW_RESETS: u32 = 106;
 export const STAT_FV_BT_BLOCKS: u32 = 107;
 /** Binary translation: sensitive instructions rewritten into calls of the VMM. */
 export const STAT_FV_BT_REWRITTEN: u32 = 108;
+/** True page faults: the guest's own tables forbid the access (reflected; part of STAT_FV_REFLECTED). */
+export const STAT_FV_GUEST_FAULTS: u32 = 109;
 /** The first of these counters (src/core.ts names them in this order). */
 export const STAT_FV_BASE: u32 = STAT_FV_TRAPS;
-export const STAT_COUNT: u32 = 109;
+export const STAT_COUNT: u32 = 110;
 
 @inline export function statAdd(i: u32, n: u64 = 1): void {
   const a = STATS_BASE + (i << 3);

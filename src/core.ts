@@ -76,7 +76,7 @@ export const STAT_NAMES = [
 /** The full-virtualization VMM's counters (assembly/stats.ts from STAT_FV_BASE, assembly/vmm/full.ts). */
 export const FV_STAT_NAMES = [
   'fvTraps', 'fvEmulated', 'fvSbiCalls', 'fvReflected', 'fvInjected', 'fvHiddenFaults', 'fvShadowSyncs',
-  'fvPtWrites', 'fvMmio', 'fvShadowPages', 'fvShadowResets', 'fvBtBlocks', 'fvBtRewritten',
+  'fvPtWrites', 'fvMmio', 'fvShadowPages', 'fvShadowResets', 'fvBtBlocks', 'fvBtRewritten', 'fvGuestFaults',
 ] as const;
 export type CoreStats = Record<(typeof STAT_NAMES)[number] | (typeof FV_STAT_NAMES)[number], bigint> & {
   exceptionsByCause: bigint[];

@@ -57,7 +57,7 @@ import { sbiEnableHost, sbiFullGuestCall } from '../sbi';
 import {
   statAdd, statSet, STAT_FV_TRAPS, STAT_FV_EMULATED, STAT_FV_SBI, STAT_FV_REFLECTED, STAT_FV_INJECTED,
   STAT_FV_HIDDEN, STAT_FV_SYNCS, STAT_FV_PT_WRITES, STAT_FV_MMIO, STAT_FV_SHADOW_PAGES, STAT_FV_SHADOW_RESETS,
-  STAT_FV_BT_BLOCKS, STAT_FV_BT_REWRITTEN,
+  STAT_FV_BT_BLOCKS, STAT_FV_BT_REWRITTEN, STAT_FV_GUEST_FAULTS,
 } from '../stats';
 import { RAM_PHYS, PC_ADDR, SLOT_OP, SLOT_RAW, SLOT_LEN, SCRATCH_SLOT } from '../memmap';
 import { OP_FV_CALL, OP_ILLEGAL_SLOT } from '../hart/decode';
@@ -784,7 +784,10 @@ function pageFault(pc: u64, access: u32, va: u64): u64 {
   // the load or store, as a transformed instruction, while the fetch path still has its page
   // (the walk may flush it): emulating a device access or a page-table write needs it
   const insn = access == ACCESS_EXEC ? 0 : <u32>transformedInsn(pc, va);
-  if (!guestWalk(va, access)) return reflect(pc, <u64>gwCause, va);
+  if (!guestWalk(va, access)) {
+    statAdd(STAT_FV_GUEST_FAULTS);
+    return reflect(pc, <u64>gwCause, va);
+  }
   const pa = gwPa;
   if (!inGuest(pa)) {
     if (access == ACCESS_EXEC || pa - RAM_PHYS < ramSize) return reflect(pc, <u64>accessFaultOf(access), va);
