@@ -149,7 +149,9 @@ export function consoleWrite(pa: u64, n: u64): u64 {
 /** DBCN write/read (SBI 12): physical buffer [lo | hi << 32, +n) in RAM. */
 function dbcn(fid: u64, n: u64, lo: u64, hi: u64): u64 {
   const pa = lo | (hi << 32);
-  if (n != 0 && (!isRam(pa) || !isRam(pa + n - 1) || (caller != CALLER_HOST && pa + n > guestRamEnd))) { err = SBI_ERR_INVALID_PARAM; return 0; }
+  // [pa, pa+n) in RAM, and in the guest's own for a guest; an n that wraps around is no buffer
+  const end = pa + n;
+  if (n != 0 && (!isRam(pa) || end < pa || !isRam(end - 1) || (caller != CALLER_HOST && end > guestRamEnd))) { err = SBI_ERR_INVALID_PARAM; return 0; }
   if (fid == 0) return consoleWrite(pa, n);
   const h = ramHost(pa);
   let done: u64 = 0;

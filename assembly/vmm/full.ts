@@ -47,6 +47,7 @@ import { mipValue } from '../hart/csr';
 import { updateTimerIrqs } from '../hart/trap';
 import { startWfi } from '../hart/execute';
 import { invalidateCode } from '../hart/icache';
+import { retire } from '../hart/counters';
 import { transformedInsn, tinstSize, tinstLen, tinstStoreValue, tinstLoadResult } from '../hart/tinst';
 import { deprivilege } from './deprivilege';
 import { tlbFlushAll, tlbFlushPage } from '../mmu/tlb';
@@ -402,12 +403,15 @@ function protectIn(t: u32, level: u32, ppn: u64): void {
   }
 }
 
-/** A guest walk read the table at `table` (level `level`) for `va`: trace its writes. */
+/**
+ * A guest walk read the table at `table` (level `level`) for `va`: trace its writes. The range
+ * it maps is kept without the VA's sign bits (a root maps both halves from 0), sext() restores them.
+ */
 function track(table: u64, level: u32, va: u64): void {
   const a = ramHost(infoAt(table));
   const info = load<u64>(a);
   const span: u64 = 12 + 9 * (<u64>level + 1);
-  const base = span >= 64 ? 0 : (va >> span) << span;
+  const base = (va >> span << span) & ((<u64>1 << vaBits()) - 1);
   if ((info & 7) == 0) {
     store<u64>(a, (base & ~<u64>0xfff) | (<u64>level + 1));
     writeProtect(table);
@@ -416,6 +420,16 @@ function track(table: u64, level: u32, va: u64): void {
   } else if ((info & INFO_WRITES) != 0) {
     store<u64>(a, info & ~INFO_WRITES); // walked again: still a page table
   }
+}
+
+/** The guest's virtual-address width: 39 bits (Sv39), 48 (Sv48). */
+function vaBits(): u64 {
+  return 12 + 9 * <u64>levelsOf(vsatp);
+}
+/** A virtual address of that width, its top bit copied above it (4.3.1). */
+function sext(va: u64): u64 {
+  const shift = 64 - vaBits();
+  return <u64>(<i64>(va << shift) >> shift);
 }
 
 // ---- the guest's page tables, walked as its hart would (4.3.2)
@@ -504,11 +518,20 @@ export function fvTrap(pc: u64, cause: u32, tval: u64, isInterrupt: bool): u64 {
   if (isInterrupt) return resume(pc);
   switch (cause) {
     case CAUSE_ILLEGAL_INSTRUCTION:
-      if (vpriv == PRV_S) return emulate(pc, <u32>tval);
+      if (vpriv == PRV_S) {
+        // the emulated instruction retires, as it would have on the guest's hart (its instret)
+        emulated = false;
+        const next = emulate(pc, <u32>tval);
+        if (emulated) retire();
+        return next;
+      }
       break;
     case CAUSE_USER_ECALL:
       // an ECALL of the guest kernel is its SBI call; one of its processes' is a system call
-      if (vpriv == PRV_S) return sbiCall(pc);
+      if (vpriv == PRV_S) {
+        retire();
+        return sbiCall(pc);
+      }
       break;
     case CAUSE_FETCH_PAGE_FAULT:
       return pageFault(pc, ACCESS_EXEC, tval);
@@ -584,6 +607,9 @@ export function fvSensitive(insn: u32): bool {
   return insn == ECALL || insn == SRET || insn == WFI || (insn & SFENCE_VMA_MASK) == SFENCE_VMA;
 }
 
+/** emulate() did the instruction (rather than reflect it as illegal). */
+let emulated: bool = false;
+
 /** A privileged instruction of the guest kernel: emulate it on the virtual hart. */
 function emulate(pc: u64, insn: u32): u64 {
   if ((insn & 0x7f) == 0x73) {
@@ -591,19 +617,24 @@ function emulate(pc: u64, insn: u32): u64 {
     if (f3 != 0 && f3 != 4) {
       if (isGuestCsr(insn >> 20)) return csrInsn(pc, insn);
     } else if (insn == SRET) {
-      statAdd(STAT_FV_EMULATED);
+      countEmulated();
       return sret();
     } else if (insn == WFI) {
-      statAdd(STAT_FV_EMULATED);
+      countEmulated();
       return wfi(pc);
     } else if ((insn & SFENCE_VMA_MASK) == SFENCE_VMA) {
-      statAdd(STAT_FV_EMULATED);
+      countEmulated();
       sfenceVma((insn >> 15) & 31, (insn >> 20) & 31);
       return resume(pc + 4);
     }
   }
   // anything else is illegal in S-mode too (MRET, M-mode CSRs, H instructions...)
   return reflect(pc, CAUSE_ILLEGAL_INSTRUCTION, <u64>insn);
+}
+
+function countEmulated(): void {
+  statAdd(STAT_FV_EMULATED);
+  emulated = true;
 }
 
 function isGuestCsr(num: u32): bool {
@@ -648,7 +679,7 @@ function writeCsr(num: u32, v: u64): void {
       break;
     }
     case CSR_SIE: vie = v & VIE_MASK; break;
-    case CSR_STVEC: vtvec = v & ~<u64>2; break; // modes 0 (direct) and 1 (vectored)
+    case CSR_STVEC: if ((v & 3) < 2) vtvec = v; break; // modes 0 (direct), 1 (vectored); else ignored, as csr.ts does
     case CSR_SCOUNTEREN: vcounteren = v & 0xffff_ffff; break;
     case CSR_SENVCFG: venvcfg = v & 1; break; // FIOM
     case CSR_SSCRATCH: vscratch = v; break;
@@ -668,7 +699,7 @@ function writeCsr(num: u32, v: u64): void {
 
 /** CSRRW/S/C and their immediate forms (Zicsr) on the guest's S-mode CSRs. */
 function csrInsn(pc: u64, insn: u32): u64 {
-  statAdd(STAT_FV_EMULATED);
+  countEmulated();
   const f3 = (insn >> 12) & 7, rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, num = insn >> 20;
   const operand: u64 = f3 >= 5 ? <u64>rs1 : getX(rs1);
   const op = f3 & 3; // 1 write, 2 set, 3 clear
@@ -811,8 +842,9 @@ function mmio(pc: u64, insn: u32, access: u32, va: u64, pa: u64): u64 {
   const opc = (insn & 0x7f) | 2;
   const load = opc == 0x03 || opc == 0x07;
   const store = opc == 0x23 || opc == 0x27;
-  // an AMO, or no instruction found: an access fault, as a device that cannot do it gives
-  if (access == ACCESS_READ ? !load : !store) return reflect(pc, <u64>accessFaultOf(access), va);
+  // an AMO, no instruction found, or an access that crosses into the device's page (the rs1
+  // field of the transformed instruction): an access fault, as a device that cannot do it gives
+  if ((access == ACCESS_READ ? !load : !store) || ((insn >> 15) & 31) != 0) return reflect(pc, <u64>accessFaultOf(access), va);
   if (load) {
     const v = busRead(pa, tinstSize(insn));
     if (!busOk) return reflect(pc, <u64>accessFaultOf(access), va);
@@ -835,9 +867,11 @@ function ptWrite(pc: u64, insn: u32, pa: u64): u64 {
   const opc = (insn & 0x7f) | 2;
   let size: u32 = 0;
   let next: u64 = 0;
+  // the rs1 field: how far into the access the fault is (nonzero: one that crosses into this page)
+  const whole = ((insn >> 15) & 31) == 0;
   if (opc == 0x23 || opc == 0x27) {
     size = tinstSize(insn);
-    if ((pa & (<u64>size - 1)) == 0) {
+    if (whole && (pa & (<u64>size - 1)) == 0) {
       const v = tinstStoreValue(insn);
       const h = ramHost(pa);
       if (size == 8) store<u64>(h, v);
@@ -846,7 +880,7 @@ function ptWrite(pc: u64, insn: u32, pa: u64): u64 {
       else store<u8>(h, <u8>v);
       next = pc + tinstLen(insn);
     }
-  } else if (opc == 0x2f && insn != 0) {
+  } else if (opc == 0x2f && whole && insn != 0) {
     size = ((insn >> 12) & 7) == 3 ? 8 : 4;
     if (amo(insn, pa, size)) next = pc + 4;
   }
@@ -863,7 +897,7 @@ function ptWrite(pc: u64, insn: u32, pa: u64): u64 {
     resetShadows();
   } else {
     const level = <u32>(info & 7) - 1;
-    zap((info & ~<u64>0xfff) + (((pa & 0xfff) >> 3) << (12 + 9 * <u64>level)), level);
+    zap(sext((info & ~<u64>0xfff) + (((pa & 0xfff) >> 3) << (12 + 9 * <u64>level))), level);
     if (((info & INFO_WRITES) >> 4) + 1 >= FLOOD) unprotect(pa);
     else wr(a, info + (1 << 4));
   }
@@ -879,7 +913,7 @@ function unprotect(pa: u64): void {
   const level = <u32>(info & 7) - 1;
   // the entry linking it, one level up, goes with everything below it (a root: all of it)
   if ((info & INFO_MULTI) != 0 || level + 1 >= levelsOf(vsatp)) resetShadows();
-  else zap(info & ~<u64>0xfff, level + 1);
+  else zap(sext(info & ~<u64>0xfff), level + 1);
   activate();
 }
 
