@@ -41,7 +41,7 @@ import {
 import {
   CSR_MIE, CSR_SCOUNTEREN, CSR_SATP, CSR_MSTATUS,
   CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL,
-  CSR_SIP, 
+  CSR_SIP,
 } from '../hart/opcodes.gen';
 import { mipValue } from '../hart/csr';
 import { updateTimerIrqs } from '../hart/trap';
