@@ -2,7 +2,7 @@
 // offsets (memmap.ts, re-exported as Wasm globals) that the host reads through typed views.
 import {
   HART_BASE, RAM_BASE, RAM_MAX, PC_ADDR, TLB_BASE, TLB_SIZE, ICACHE_TAGS, ICACHE_MAP,
-  ICACHE_PAGES, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END, SCRATCH_SLOT,
+  ICACHE_PAGES, ICACHE_REF, STATS_BASE, STATS_SIZE, UART_TX_RING, UART_RX_RING, CSR_END, SCRATCH_SLOT,
   HOSTDEV_BASE, HOSTDEV_SLOTS, HOSTDEV_WINDOW,
 } from './memmap';
 import { setPriv, setVirt, PRV_M, trapPending } from './hart/state';
@@ -90,6 +90,7 @@ export function reset(pc: u64): void {
   memory.fill(HART_BASE, 0, CSR_END - HART_BASE);
   memory.fill(STATS_BASE, 0, STATS_SIZE);
   memory.fill(ICACHE_TAGS, 0, ICACHE_PAGES * 4);
+  memory.fill(ICACHE_REF, 0, ICACHE_PAGES);
   memory.fill(ICACHE_MAP, 0, <usize>((ramSize >> 12) << 1));
   ringReset(UART_TX_RING);
   ringReset(UART_RX_RING);

@@ -69,6 +69,8 @@ export const MMIO_ENTRY_SIZE: u32 = 24;
 export const JIT_QUEUE: u32 = 0x0018_9000;
 export const JIT_QUEUE_ENTRIES: u32 = 256;
 export const JIT_PAGES: u32 = 0x0018_a000;
+/** A "referenced" byte per decoded page, set when the fetch path enters it (icache.ts: clock replacement). */
+export const ICACHE_REF: u32 = JIT_PAGES + 0x400;
 
 /** Decoded-instruction cache: ICACHE_PAGES pages of 2048 slots (one per halfword). */
 export const ICACHE_PAGES: u32 = 1024;

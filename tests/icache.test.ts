@@ -67,4 +67,23 @@ describe('decoded-instruction cache', () => {
     core.run(1000);
     expect(core.x(R.a0) - before).toBe(1500n); // 500 loop iterations of +3
   });
+
+  it('keeps hot code while more cold pages than it holds pass through (clock replacement)', async () => {
+    // a loop on one page calls a one-instruction function on each of COLD other pages
+    const COLD = 2100; // twice the 1024 decoded pages the cache holds, and more
+    const p = new Program();
+    p.li(R.s1, COLD).li(R.s2, RAM + 0x1000n).li(R.t0, 0x1000);
+    p.label('loop').i('jalr', { rd: R.ra, rs1: R.s2, imm: 0 }).i('add', { rd: R.s2, rs1: R.s2, rs2: R.t0 });
+    p.i('addi', { rd: R.s1, rs1: R.s1, imm: -1 }).i('bne', { rs1: R.s1, rs2: 0 }, 'loop');
+    poweroff(p);
+    const core = await Core.create(16 << 20);
+    core.writeRam(RAM, p.assemble());
+    const ret = new Uint8Array(new Uint32Array([encode('jalr', { rd: 0, rs1: R.ra, imm: 0 })]).buffer);
+    for (let i = 1; i <= COLD; i++) core.writeRam(RAM + BigInt(i) * 0x1000n, ret);
+    core.reset(RAM);
+    expect(core.run(100_000)).toBe(Exit.Poweroff);
+    // every page decoded once: the loop's page, entered after each call, was never the victim
+    // (first-in first-out evicts it, and decodes it again, every 1024 misses)
+    expect(core.stats().icacheMisses).toBe(BigInt(COLD + 1));
+  });
 });

@@ -1,4 +1,6 @@
-// Decoded instructions, cached per physical page (ICACHE_PAGES pages, FIFO replacement).
+// Decoded instructions, cached per physical page (ICACHE_PAGES pages, clock replacement: a page
+// the fetch path entered since the hand last passed gets a second chance, so hot code — and
+// the regions compiled from it — stays while code run once cycles through).
 // A slot per halfword holds one decoded instruction (memmap.ts: SLOT_*); op 0 means "not
 // decoded yet", so a page is decoded lazily, slot by slot, as it executes.
 // Coherence: a page with decoded code is never in the write TLB, so every store to it takes
@@ -7,7 +9,7 @@
 // other page unmaps that page from the cache. Host writes into guest RAM (DMA, loaders)
 // unmap the pages they touch.
 import {
-  ICACHE_PAGES, ICACHE_TAGS, ICACHE_MAP, ICACHE_BASE, ICACHE_PAGE_BYTES, SLOT_SIZE, RAM_PHYS,
+  ICACHE_PAGES, ICACHE_TAGS, ICACHE_MAP, ICACHE_BASE, ICACHE_PAGE_BYTES, ICACHE_REF, SLOT_SIZE, RAM_PHYS,
 } from '../memmap';
 import { tlbDropWritable, invalidateFetch, fetchVpn, fetchHost, NO_FETCH_PAGE } from '../mmu/tlb';
 import { ramHost } from '../mmu/walk';
@@ -30,10 +32,18 @@ export let icacheFlushes: u64 = 0;
 export function icachePage(pa: u64): u32 {
   const m = mapEntry(pa);
   const idx = <u32>load<u16>(m);
-  if (idx != 0) return ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
+  if (idx != 0) {
+    store<u8>(ICACHE_REF + idx - 1, 1);
+    return ICACHE_BASE + (idx - 1) * ICACHE_PAGE_BYTES;
+  }
   icacheMisses++;
-  const v = victim;
-  victim = (victim + 1) % ICACHE_PAGES;
+  // the clock's hand passes referenced pages, clearing their bit (all referenced: a full turn)
+  let v = victim;
+  while (load<u8>(ICACHE_REF + v) != 0) {
+    store<u8>(ICACHE_REF + v, 0);
+    v = (v + 1) % ICACHE_PAGES;
+  }
+  victim = (v + 1) % ICACHE_PAGES;
   const old = load<u32>(ICACHE_TAGS + (v << 2));
   if (old != 0) {
     store<u16>(ICACHE_MAP + ((old - 1) << 1), 0);
@@ -44,6 +54,8 @@ export function icachePage(pa: u64): u32 {
   store<u16>(m, <u16>(v + 1));
   const slots = ICACHE_BASE + v * ICACHE_PAGE_BYTES;
   memory.fill(slots, 0, ICACHE_PAGE_BYTES);
+  // unreferenced until entered again: code run once goes before code that comes back
+  store<u8>(ICACHE_REF + v, 0);
   jitResetPage(v);
   tlbDropWritable(ramHost(pa & ~<u64>0xfff));
   return slots;
@@ -75,6 +87,7 @@ export function invalidateCode(pa: u64, size: u32): void {
 function forgetPage(m: u32, v: u32): void {
   store<u16>(m, 0);
   store<u32>(ICACHE_TAGS + (v << 2), 0);
+  store<u8>(ICACHE_REF + v, 0);
   jitForgetPage(v);
 }
 
@@ -84,6 +97,7 @@ export function icacheFlush(): void {
     const old = load<u32>(ICACHE_TAGS + (v << 2));
     if (old != 0) store<u16>(ICACHE_MAP + ((old - 1) << 1), 0);
     store<u32>(ICACHE_TAGS + (v << 2), 0);
+    store<u8>(ICACHE_REF + v, 0);
   }
   invalidateFetch();
   icacheFlushes++;
