@@ -419,10 +419,14 @@ export function run(budget: u64): u32 {
 
         case OP_ILLEGAL_SLOT: illegal(slot); break;
         case OP_FV_CALL:
-          // binary translation (vmm/full.ts): the VMM's emulation, called instead of trapped into
-          npc = fvCall(pc, load<u32>(slot, SLOT_RAW));
-          requestStop(); // interrupts the guest may now take are looked at between chunks
-          break;
+          // binary translation (vmm/full.ts): the VMM's emulation, called instead of trapped
+          // into. It retires, and ends a block as the trap it replaces would (what follows may
+          // be compiled); interrupts the guest may now take are looked at between chunks.
+          pc = fvCall(pc, load<u32>(slot, SLOT_RAW));
+          instret++;
+          leader = true;
+          requestStop();
+          continue;
         default:
           // F and D
           execFloat(op, slot);
@@ -433,8 +437,7 @@ export function run(budget: u64): u32 {
         pc = takeTrap(pc);
         leader = true;
       } else {
-        // a VMM call ends a block as the trap it replaces would: what follows may be compiled
-        leader = npc != pc + len || op == OP_FV_CALL;
+        leader = npc != pc + len;
         pc = npc;
         instret++;
       }
