@@ -180,14 +180,24 @@ function writeSie(num: u32, v: u64): void {
   requestStop();
 }
 
-// ---- trap vectors: MODE 0 direct, 1 vectored; 2 and 3 reserved (the write is ignored)
+// ---- trap vectors: MODE 0 direct, 1 vectored; 2 and 3 reserved (the write is ignored).
+// The WARL rules are exported for a VMM that keeps a guest's copies (vmm/full.ts).
+@inline export function tvecWritable(v: u64): bool {
+  return (v & 3) < 2;
+}
 function writeTvec(num: u32, v: u64): void {
-  if ((v & 3) < 2) csrRawSet(num, v);
+  if (tvecWritable(v)) csrRawSet(num, v);
 }
 // xepc: bit 0 is always zero, bit 1 too without C (IALIGN=16 here)
-function writeEpc(num: u32, v: u64): void {
-  csrRawSet(num, v & ~<u64>1);
+@inline export function epcValue(v: u64): u64 {
+  return v & ~<u64>1;
 }
+function writeEpc(num: u32, v: u64): void {
+  csrRawSet(num, epcValue(v));
+}
+/** scounteren's and senvcfg's writable bits (all 32 counters; FIOM). */
+export const SCOUNTEREN_WRITABLE: u64 = 0xffff_ffff;
+export const SENVCFG_WRITABLE: u64 = 1;
 
 // ---- satp (4.1.11): an unsupported MODE makes the whole write have no effect. vsatp (H
 // chapter) has the same format; it translates only while V=1, when the TLB holds its entries.
@@ -385,8 +395,8 @@ function buildTable(): void {
   def(C.CSR_SSTATUS, P_ANY, 0, readSstatus, writeSstatus);
   def(C.CSR_SIE, P_ANY, 0, readSie, writeSie);
   def(C.CSR_STVEC, P_ANY, 0, readPlain, writeTvec);
-  def(C.CSR_SCOUNTEREN, P_ANY, 0xffff_ffff);
-  def(C.CSR_SENVCFG, P_ANY, 1);
+  def(C.CSR_SCOUNTEREN, P_ANY, SCOUNTEREN_WRITABLE);
+  def(C.CSR_SENVCFG, P_ANY, SENVCFG_WRITABLE);
   def(C.CSR_SSCRATCH, P_ANY, ALL);
   def(C.CSR_SEPC, P_ANY, 0, readPlain, writeEpc);
   def(C.CSR_SCAUSE, P_ANY, ALL);

@@ -43,7 +43,7 @@ import {
   CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL,
   CSR_SIP,
 } from '../hart/opcodes.gen';
-import { mipValue } from '../hart/csr';
+import { mipValue, tvecWritable, epcValue, SCOUNTEREN_WRITABLE, SENVCFG_WRITABLE } from '../hart/csr';
 import { updateTimerIrqs } from '../hart/trap';
 import { startWfi } from '../hart/execute';
 import { invalidateCode } from '../hart/icache';
@@ -679,11 +679,12 @@ function writeCsr(num: u32, v: u64): void {
       break;
     }
     case CSR_SIE: vie = v & VIE_MASK; break;
-    case CSR_STVEC: if ((v & 3) < 2) vtvec = v; break; // modes 0 (direct), 1 (vectored); else ignored, as csr.ts does
-    case CSR_SCOUNTEREN: vcounteren = v & 0xffff_ffff; break;
-    case CSR_SENVCFG: venvcfg = v & 1; break; // FIOM
+    // the WARL rules of the hart's own registers (csr.ts)
+    case CSR_STVEC: if (tvecWritable(v)) vtvec = v; break;
+    case CSR_SCOUNTEREN: vcounteren = v & SCOUNTEREN_WRITABLE; break;
+    case CSR_SENVCFG: venvcfg = v & SENVCFG_WRITABLE; break;
     case CSR_SSCRATCH: vscratch = v; break;
-    case CSR_SEPC: vepc = v & ~<u64>1; break;
+    case CSR_SEPC: vepc = epcValue(v); break;
     case CSR_SCAUSE: vcause = v; break;
     case CSR_STVAL: vtval = v; break;
     case CSR_SIP: vssip = v & MIP_SSIP; break;
