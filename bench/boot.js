@@ -30,7 +30,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createMachine, MACHINE_TYPES } from '../dist/index.js';
+import { createMachine, MACHINE_TYPES, MACHINE_VARIANTS, benchMachine } from '../dist/index.js';
 import { QEMU, qemuVersion, qemuUntilMarker, qmp } from './qemu.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -69,14 +69,11 @@ try {
 } catch (e) {
   fail(`${e.message} (options: --runs N, --types T,..., --opensbi, --qemu-icount, --no-quiet, --timeout S)`);
 }
-/** What each --types name boots: a machine type and its options. */
-const BOOTS = {
-  native: { type: 'native' },
-  'hw-assist': { type: 'hw-assist' },
-  full: { type: 'full' },
-  'full+bt': { type: 'full', technique: 'binary-translation' },
-  'full+trace': { type: 'full', shadow: 'trace' },
-};
+/** What each --types name boots: a machine type and its options (variants: src/bench.ts). */
+const BOOTS = Object.fromEntries([...['native', 'hw-assist', 'full'], ...Object.keys(MACHINE_VARIANTS)].map((t) => {
+  const { type, options } = benchMachine(t);
+  return [t, { type, ...options }];
+}));
 const types = args.types.split(',').filter(Boolean);
 for (const t of types)
   if (!BOOTS[t] || !MACHINE_TYPES[BOOTS[t].type]?.implemented) fail(`--types: '${t}' cannot boot Linux (${Object.keys(BOOTS).join(', ')})`);

@@ -15,7 +15,7 @@
 //             with traced shadows
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createMachine, runBare, MACHINE_TYPES, KvmMachine } from '../dist/index.js';
+import { createMachine, runBare, MACHINE_TYPES, MACHINE_VARIANTS, KvmMachine } from '../dist/index.js';
 import { openFileBackend } from '../dist/node.js';
 import { WORKLOADS, buildImage, RAM_BYTES } from '../bench/workloads.js';
 
@@ -26,8 +26,6 @@ const RUNS = {
   native: ['linux', 'bare', 'kernel-native.elf'], paravirt: ['kernel-pv.elf'], 'hw-assist': ['linux', 'kernel-native.elf'], kvm: ['linux', 'kernel-native.elf'],
   full: ['linux', 'kernel-native.elf'],
 };
-/** The full machine's other techniques and shadow policies, for the teaching kernel. */
-const FULL_VARIANTS = { 'full+bt': { technique: 'binary-translation' }, 'full+trace': { shadow: 'trace' } };
 /** A machine of this type: kvm runs each VM in a worker (KvmMachine), the others createMachine(). */
 // `disk`: a read-only disk image file; `memory` in MiB
 async function machineOf(type, { disk, memory, onConsole, ...opts }) {
@@ -98,11 +96,12 @@ for (const machine of machines) {
     throw new Error(`the teaching kernel on ${machine} stopped: ${r.reason} ${r.message ?? ''}\n${out.slice(-1500)}`);
   row(machine, `teaching kernel: 9 nanobenchmarks x 1000`, r.stats, r.stats.seconds);
 }
-for (const [name, options] of Object.entries(FULL_VARIANTS)) {
-  if (!machines.includes('full')) break;
+// the full machine's other techniques and shadow policies (src/bench.ts)
+for (const [name, { type, options }] of Object.entries(MACHINE_VARIANTS)) {
+  if (!machines.includes(type)) continue;
   progress(`running the teaching kernel (kernel-native.elf) on ${name}...`);
   let out = '';
-  const m = await machineOf('full', {
+  const m = await machineOf(type, {
     ...options, memory: 128, kernel: readFileSync('guests/kernel/prebuilt/kernel-native.elf'), append: 'iters=1000', idle: 'skip',
     drives: [{ data: new Uint8Array(64 * 1024), readOnly: true }], onConsole: (b) => (out += Buffer.from(b).toString()),
   });

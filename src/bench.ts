@@ -40,18 +40,19 @@ const KERNEL_BUILD: Partial<Record<MachineType, string>> = {
   full: 'kernel-native.elf',
 };
 /**
- * Variants of a machine type measured as machines of their own: the full machine's
- * techniques and shadow policies (plain `full` is trap-and-emulate on lazy shadows).
+ * Variants of a machine type measured as machines of their own (here, by bench:boot and by
+ * npm start): the full machine's techniques and shadow policies (plain `full` is
+ * trap-and-emulate on lazy shadows).
  */
-const VARIANTS: Record<string, { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> }> = {
+export const MACHINE_VARIANTS: Record<string, { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> }> = {
   'full+bt': { type: 'full', options: { technique: 'binary-translation' } },
   'full+trace': { type: 'full', options: { shadow: 'trace' } },
 };
 /** The machines that run the teaching kernel today (runBench's default): types and variants. */
-export const BENCH_TYPES = [...Object.keys(KERNEL_BUILD), ...Object.keys(VARIANTS)];
-/** The machine type a bench machine name stands for, and its options. */
-function benchMachine(name: string): { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> } {
-  return VARIANTS[name] ?? { type: name as MachineType, options: {} };
+export const BENCH_TYPES = [...Object.keys(KERNEL_BUILD), ...Object.keys(MACHINE_VARIANTS)];
+/** The machine type a machine name (a type or a variant) stands for, and its options. */
+export function benchMachine(name: string): { type: MachineType; options: Pick<MachineOptions, 'technique' | 'shadow'> } {
+  return MACHINE_VARIANTS[name] ?? { type: name as MachineType, options: {} };
 }
 
 const EXCEPTION_NAMES = [
@@ -244,9 +245,9 @@ async function hostInfo(): Promise<BenchReport['host']> {
 export function checkBenchTypes(types: readonly string[]): string[] {
   if (types.length === 0) throw new ConfigError('no machine type given');
   for (const t of types) {
-    if (VARIANTS[t]) continue;
+    if (MACHINE_VARIANTS[t]) continue;
     const info = (MACHINE_TYPES as Record<string, { implemented: boolean }>)[t];
-    if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${[...Object.keys(MACHINE_TYPES), ...Object.keys(VARIANTS)].join(', ')})`);
+    if (!info) throw new ConfigError(`unknown machine type '${t}' (one of: ${[...Object.keys(MACHINE_TYPES), ...Object.keys(MACHINE_VARIANTS)].join(', ')})`);
     if (!info.implemented || !KERNEL_BUILD[t as MachineType])
       throw new ConfigError(`machine type '${t}' is not implemented yet; ${quotedList(Object.keys(KERNEL_BUILD))} run today`);
   }

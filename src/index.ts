@@ -17,7 +17,7 @@ export {
   VirtioMmio, BlockDevice, ConsoleDevice, RngDevice, NetDevice, MemoryBackend, OverlayBackend, UrlBackend,
   type BlockBackend, type GuestMemory,
 } from './devices/virtio/index.js';
-export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, teachingKernel, runKernelOnce, benchLineOf, type KernelRun, type BenchLine, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';
+export { runBench, formatBenchTable, benchHtml, BENCHMARKS, BENCHMARK_NAMES, BENCH_TYPES, MACHINE_VARIANTS, benchMachine, teachingKernel, runKernelOnce, benchLineOf, type KernelRun, type BenchLine, type BenchOptions, type BenchReport, type BenchResult, type BenchSample, type BenchmarkName } from './bench.js';
 // the kvm machine: a /dev/kvm-shaped API (each VM in its own worker) and its userspace VMM
 export { Kvm, Vm, Vcpu, type KvmOptions } from './kvm/kvm.js';
 export * from './kvm/uapi.js';
