@@ -126,7 +126,6 @@ const freeList = new StaticArray<u32>(POOL_PAGES);
 let freeCount: u32 = 0;
 /** Per pool page: 1 if its entries come from one guest superpage (dropped as a whole). */
 const pageSplit = new StaticArray<u8>(POOL_PAGES);
-let pagesInUse: u32 = 0;
 
 // ---- the cached shadows
 const ctxSatp = new StaticArray<u64>(CONTEXTS);
@@ -136,7 +135,7 @@ const ctxStamp = new StaticArray<u64>(CONTEXTS);
 let cur: u32 = NONE;
 let stamp: u64 = 0;
 
-const A0: u32 = 10;
+const A0: u32 = 10, A1: u32 = 11;
 
 @inline function rd(pa: u64): u64 {
   return load<u64>(ramHost(pa));
@@ -171,7 +170,7 @@ export function resetFv(): void {
   for (let k: u32 = 0; k < CONTEXTS; k++) unchecked(ctxView[k] = NONE);
   cur = NONE;
   stamp = 0;
-  freeCount = pagesInUse = 0;
+  freeCount = 0;
 }
 
 // ---- pool pages
@@ -179,7 +178,6 @@ export function resetFv(): void {
 function poolReset(): void {
   for (let i: u32 = 0; i < POOL_PAGES; i++) unchecked(freeList[i] = POOL_PAGES - 1 - i);
   freeCount = POOL_PAGES;
-  pagesInUse = 0;
   statSet(STAT_FV_SHADOW_PAGES, 0);
 }
 
@@ -188,7 +186,7 @@ function allocPage(): u32 {
   const i = unchecked(freeList[--freeCount]);
   memory.fill(ramHost(pagePa(i)), 0, <usize>PAGE);
   unchecked(pageSplit[i] = 0);
-  statSet(STAT_FV_SHADOW_PAGES, ++pagesInUse);
+  statSet(STAT_FV_SHADOW_PAGES, POOL_PAGES - freeCount);
   return i;
 }
 
@@ -202,7 +200,7 @@ function freeTree(i: u32, level: u32): void {
     }
   }
   unchecked(freeList[freeCount++] = i);
-  statSet(STAT_FV_SHADOW_PAGES, --pagesInUse);
+  statSet(STAT_FV_SHADOW_PAGES, POOL_PAGES - freeCount);
 }
 
 // ---- shadows (contexts)
@@ -955,8 +953,7 @@ export function fvBoot(entry: u64, dtb: u64, guestBytes: u64, technique: u32, sh
   guestEnd = RAM_PHYS + guestBytes;
   poolBase = guestEnd;
   infoBase = policy == FV_SHADOW_TRACE ? poolBase + POOL_BYTES : 0;
-  poolReset();
-  if (infoBase != 0) memory.fill(ramHost(infoBase), 0, <usize>(guestBytes >> 12) * <usize>FRAME_BYTES);
+  resetShadows(); // an empty pool, no frame known to be a page table
   // every trap and interrupt comes to the VMM; the guest's timer is the host's S-timer (sbi.ts)
   deprivilege(guestEnd); // the shadow tables are in the VMM's RAM
   csrRawSet(CSR_MSTATUS, csrRaw(CSR_MSTATUS) & ~MSTATUS_FS); // the guest's FPU starts Off
@@ -965,7 +962,7 @@ export function fvBoot(entry: u64, dtb: u64, guestBytes: u64, technique: u32, sh
   privChanged();
   resume(entry);
   setX(A0, 0);
-  setX(A0 + 1, dtb);
+  setX(A1, dtb);
   store<u64>(PC_ADDR, entry);
   return true;
 }
