@@ -61,6 +61,10 @@ const INTERRUPT = 1n << 63n;
 const st = (p: Program, reg: number, i: number) => p.i('sd', { rs1: s10, rs2: reg, imm: i * 8 });
 /** Store the 64-bit `value` at guest address `addr` (physical before paging, identity-mapped after). */
 const put64 = (p: Program, addr: bigint, value: bigint) => p.li(t0, addr).li(t1, value).i('sd', { rs1: t0, rs2: t1, imm: 0 });
+/** Data pages 0..n-1 hold 0x1111 * (i + 1) in their first dword: a read says which page it reached. */
+const fillData = (p: Program, n: number) => {
+  for (let i = 0; i < n; i++) put64(p, data(i), 0x1111n * BigInt(i + 1));
+};
 const setPte = (p: Program, table: bigint, index: number, value: bigint) => put64(p, table + BigInt(index) * 8n, value);
 const ld = (p: Program, rd: number, addr: bigint, label?: string) => {
   p.li(t0, addr);
@@ -547,7 +551,7 @@ describe('full: paging on shadow page tables (4.3)', () => {
   it.each(COMBOS)('translates, sets A and D in the guest\'s PTEs, and reflects true page faults (%s, %s)', async (technique, shadow) => {
     const { image, prog } = guest((p) => {
       identityTables(p);
-      for (let i = 0; i < 10; i++) put64(p, data(i), 0x1111n * BigInt(i + 1));
+      fillData(p, 10);
       put64(p, data(5) + 8n, BigInt(encode('jalr', { rd: 0, rs1: ra, imm: 0 }))); // a ret on the U page
       setPte(p, L0, 0, pte(data(0), RWAD));
       setPte(p, L0, 1, pte(data(1), V | Rd | Wr)); // A = D = 0: the "hardware" sets them
@@ -772,7 +776,7 @@ describe('full: shadow corner cases', () => {
   it('trace: PTEs changed by AMOs are applied (amoswap emulated; amomax by unprotecting the table)', async () => {
     const { image } = guest((p) => {
       identityTables(p);
-      for (let i = 0; i < 3; i++) put64(p, data(i), 0x1111n * BigInt(i + 1));
+      fillData(p, 3);
       setPte(p, L0, 0, pte(data(0), RWAD));
       pagingOn(p);
       ld(p, a0, va(0)); st(p, a0, 0);
@@ -793,7 +797,7 @@ describe('full: shadow corner cases', () => {
   it('trace: a table written many times without a walk stops being traced, and is traced again once walked', async () => {
     const { image } = guest((p) => {
       identityTables(p);
-      for (let i = 0; i < 3; i++) put64(p, data(i), 0x1111n * BigInt(i + 1));
+      fillData(p, 3);
       setPte(p, L0, 0, pte(data(0), RWAD));
       pagingOn(p);
       ld(p, a0, va(0)); st(p, a0, 0);
@@ -814,7 +818,7 @@ describe('full: shadow corner cases', () => {
     const ALIASES = 6;
     const { image } = guest((p) => {
       identityTables(p);
-      for (let i = 0; i < 2; i++) put64(p, data(i), 0x1111n * BigInt(i + 1));
+      fillData(p, 2);
       for (let k = 0; k < ALIASES; k++) setPte(p, L0, 20 + k, pte(X, RWAD));
       pagingOn(p);
       for (let k = 0; k < ALIASES; k++) ld(p, a0, va(20 + k)); // writable shadow entries for X
