@@ -1316,35 +1316,20 @@ class Gen {
 
   bodySteps(n: number): Step[] {
     const out: Step[] = [];
-    if (this.flavour === 'hypervisor') {
-      // blocks in M, HS, U, VS and VU
-      while (out.length < n) {
-        const [mode, virt] = this.r.pick([[3, false], [1, false], [0, false], [1, true], [1, true], [0, true], [0, true]] as [number, boolean][]);
-        if (mode !== 3) out.push(this.enterH(mode, virt));
-        this.mode = mode;
-        this.virt = virt;
-        const len = this.r.range(3, 25);
-        for (let i = 0; i < len && out.length < n; i++) {
-          out.push(this.body());
-          this.traps += 0.3;
-        }
-        if (mode !== 3) out.push(this.leave());
-        this.mode = 3;
-        this.virt = false;
-        this.vt = 0n;
-        this.traps += 1;
-      }
-      return out;
-    }
     if (!blocky(this.flavour)) {
       for (let i = 0; i < n; i++) out.push(this.body());
       return out;
     }
-    // blocks in M, S and U; every trap counts (ECALLs, and most CSR accesses from U)
+    // blocks in M, S and U, or for the hypervisor flavour in M, HS, U, VS and VU; every trap
+    // counts (ECALLs, and most CSR accesses from U)
+    const hyper = this.flavour === 'hypervisor';
     while (out.length < n) {
-      const mode = this.r.pick([0, 1, 3]);
-      if (mode !== 3) out.push(this.enter(mode));
+      const [mode, virt] = hyper
+        ? this.r.pick([[3, false], [1, false], [0, false], [1, true], [1, true], [0, true], [0, true]] as [number, boolean][])
+        : [this.r.pick([0, 1, 3]), false];
+      if (mode !== 3) out.push(hyper ? this.enterH(mode, virt) : this.enter(mode));
       this.mode = mode;
+      this.virt = virt;
       const len = this.r.range(3, 25);
       for (let i = 0; i < len && out.length < n; i++) {
         out.push(this.body());
@@ -1352,6 +1337,8 @@ class Gen {
       }
       if (mode !== 3) out.push(this.leave());
       this.mode = 3;
+      this.virt = false;
+      if (hyper) this.vt = 0n;
       this.traps += 1;
     }
     return out;
