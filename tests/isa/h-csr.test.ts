@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { Asm, R, CSR, MS, MTIME, PRV_S, PRV_U, PRV_M, run, expectHalt, expectTrap, u64 } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
-import { HS, MPV, MGVA, VSSIP, VSTIP, VSEIP, VS_ALL, STCE, CAUSE, enterV, probeSetup, probe, probeTail, probeResults } from './h-harness.js';
+import { HS, MPV, MGVA, VSSIP, VSTIP, VSEIP, VS_ALL, STCE, CAUSE, enterV, probeSetup, probe, probeTail, probeResults, insnProbes } from './h-harness.js';
 
 const { a0, a1, a2, a3, s0, s1, t0 } = R;
 const NONE = -1n;
@@ -262,17 +262,8 @@ describe('without H: the H CSRs and instructions are illegal, even in M-mode', (
     });
   });
   it('with H the same instructions execute in M-mode (no trap)', async () => {
-    const p = new Asm();
-    p.openPmp(); // HLV/HSV are checked by PMP as VS/VU accesses
-    probeSetup(p);
-    p.la(s0, 'scratch');
-    for (const [n, ops] of insns) probe(p, n, ops);
-    p.halt();
-    probeTail(p, insns.length);
-    p.align(8).label('scratch').bytes(new Uint8Array(16));
-    const r = await run(p);
-    expectHalt(r);
-    probeResults(r, insns.length).forEach(([cause], k) => expect(cause, insns[k][0]).toBe(NONE));
+    // (insnProbes opens PMP: HLV/HSV are checked by PMP as VS/VU accesses)
+    (await insnProbes(PRV_M, false, insns)).forEach(([cause], k) => expect(cause, insns[k][0]).toBe(NONE));
   });
 });
 

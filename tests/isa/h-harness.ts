@@ -1,7 +1,8 @@
 // Helpers of the H-extension tests (privileged spec, "Hypervisor Extension" chapter):
 // hstatus bits, entering VS/VU-mode, a probe handler that records traps and continues, and
 // G-stage (Sv39x4/Sv48x4) page tables with their 16 KiB root.
-import { Asm, CSR, PTE, PageTables, R, RAM } from './harness.js';
+import { expect } from 'vitest';
+import { Asm, CSR, PTE, PageTables, R, RAM, run, expectHalt } from './harness.js';
 
 /** hstatus fields (H chapter, "Hypervisor Status Register"). */
 // PTE permission sets: G-stage leaves need U = 1 (every G-stage access is checked as U-mode)
@@ -156,3 +157,22 @@ export class VsTables extends Tables {
 }
 
 export { RAM };
+
+/** Run `insns` as probes from (prv, V) after `setup`; returns [cause, tval] of each. */
+export async function insnProbes(prv: number, v: boolean, insns: [string, Record<string, number>][], setup: (p: Asm) => void = () => {}) {
+  const p = new Asm();
+  p.openPmp();
+  setup(p);
+  probeSetup(p);
+  if (v) enterV(p, prv, 'low');
+  else p.enter(prv, 'low');
+  p.label('low').la(R.s0, 'scratch');
+  for (const [n, ops] of insns) probe(p, n, ops);
+  p.halt();
+  probeTail(p, insns.length);
+  p.align(8).label('scratch').bytes(new Uint8Array(16));
+  const r = await run(p);
+  expectHalt(r);
+  expect(r.core.virt).toBe(v);
+  return probeResults(r, insns.length);
+}

@@ -5,30 +5,11 @@
 import { describe, it, expect } from 'vitest';
 import { Asm, R, CSR, MS, INTERRUPT, PRV_S, PRV_U, PRV_M, run, expectHalt, expectTrap, Exit } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
-import { HS, MPV, MGVA, VSSIP, VSTIP, VSEIP, VS_ALL, STCE, CAUSE, enterV, probeSetup, probe, probeTail, probeResults } from './h-harness.js';
+import { HS, MPV, MGVA, VSSIP, VSTIP, VSEIP, VS_ALL, STCE, CAUSE, enterV, insnProbes } from './h-harness.js';
 
 const { a0, a1, a2, a3, s0, s1, t0 } = R;
 const NONE = -1n;
 const mpp = (ms: bigint) => Number((ms & MS.MPP) >> 11n);
-
-/** Run `insns` as probes from (prv, V) after `setup`; returns [cause, tval] of each. */
-async function insnProbes(prv: number, v: boolean, insns: [string, Record<string, number>][], setup: (p: Asm) => void = () => {}) {
-  const p = new Asm();
-  p.openPmp();
-  setup(p);
-  probeSetup(p);
-  if (v) enterV(p, prv, 'low');
-  else p.enter(prv, 'low');
-  p.label('low').la(s0, 'scratch');
-  for (const [n, ops] of insns) probe(p, n, ops);
-  p.halt();
-  probeTail(p, insns.length);
-  p.align(8).label('scratch').bytes(new Uint8Array(16));
-  const r = await run(p);
-  expectHalt(r);
-  expect(r.core.virt).toBe(v);
-  return probeResults(r, insns.length);
-}
 
 const HINSNS: [string, Record<string, number>][] = [
   ['hlv.b', { rd: a0, rs1: s0 }], ['hlv.hu', { rd: a0, rs1: s0 }], ['hlvx.hu', { rd: a0, rs1: s0 }],
