@@ -12,7 +12,7 @@ import {
   CAUSE_ILLEGAL_INSTRUCTION, CAUSE_VIRTUAL_INSTRUCTION,
 } from './state';
 import * as C from './opcodes.gen';
-import { updateViews, tlbFlushAll, tlbFlushVirt } from '../mmu/tlb';
+import { updateViews, tlbFlushAll, tlbFlushVirt, tlbSelectContext } from '../mmu/tlb';
 import { pmpAddrLocked, pmpCfg, pmpRecount, PMP_L } from '../mmu/pmp';
 import { SATP_MODE_BARE, SATP_MODE_SV39, SATP_MODE_SV48 } from '../mmu/walk';
 import { mtime } from '../devices/clint';
@@ -200,14 +200,15 @@ export const SCOUNTEREN_WRITABLE: u64 = 0xffff_ffff;
 export const SENVCFG_WRITABLE: u64 = 1;
 
 // ---- satp (4.1.11): an unsupported MODE makes the whole write have no effect. vsatp (H
-// chapter) has the same format; it translates only while V=1, when the TLB holds its entries.
+// chapter) has the same format; it translates only while V=1. A write selects the address
+// space the TLB uses (mmu/tlb.ts: entries are tagged by ASID, and by VMID and V): no flush,
+// as on hardware with ASIDs, where changing tables without SFENCE.VMA needs a new ASID.
 function writeSatp(num: u32, v: u64): void {
   const mode = v >> 60;
   if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) return;
   // 16 ASID bits (59:44), 44 PPN bits: every bit is kept
   csrRawSet(num, v);
-  if (num == C.CSR_VSATP) tlbFlushVirt();
-  else tlbFlushAll();
+  tlbSelectContext();
 }
 
 // ---- the H extension's CSRs (privileged spec, "Hypervisor Extension" chapter). GEILEN = 0:
@@ -265,7 +266,7 @@ function writeHgatp(num: u32, v: u64): void {
   let mode = v >> 60;
   if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 && mode != SATP_MODE_SV48) mode = csrRaw(num) >> 60;
   csrRawSet(num, (mode << 60) | (v & HGATP_VMID_PPN));
-  tlbFlushVirt();
+  tlbSelectContext(); // at V=1, the VMID's context
 }
 // henvcfg: FIOM, and STCE only when menvcfg.STCE allows it (Sstc)
 function writeHenvcfg(num: u32, v: u64): void {

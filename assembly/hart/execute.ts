@@ -21,7 +21,7 @@ import {
   trapEnter, pendingInterrupt, wfiWake, updateTimerIrqs, insnsToNextTimer, ticksToNextTimer, doMret, doSret,
   setHlvActive,
 } from './trap';
-import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage, tlbFlushVirt } from '../mmu/tlb';
+import { fetchVpn, fetchSlots, tlbFlushAll, tlbFlushPage, tlbFlushVirt, tlbFlushAsid } from '../mmu/tlb';
 import { setReadNeedsExec } from '../mmu/walk';
 import { transformedInsn } from './tinst';
 import { fetchSlow, decodeAt } from './fetch';
@@ -370,10 +370,15 @@ export function run(budget: u64): u32 {
           if (virt) {
             if (priv == PRV_U || (csrRaw(CSR_HSTATUS) & HSTATUS_VTVM) != 0) { virtualInsn(slot); break; }
           } else if (priv == PRV_U || (priv == PRV_S && (csrRaw(CSR_MSTATUS) & MSTATUS_TVM) != 0)) { illegal(slot); break; }
-          // with V=1 this is the guest's fence: the TLB holds only V=1 translations then
+          // rs1: one page (in every address space: over-flushing is allowed); else rs2: one
+          // ASID, or every address space. With V=1 it is the guest's fence, for its V=1
+          // translations only (H chapter: SFENCE.VMA in VS-mode acts on the VS-stage).
           const r1 = load<u8>(slot, SLOT_RS1);
-          if (r1 == 0) tlbFlushAll();
-          else tlbFlushPage(getX(r1));
+          const r2 = load<u8>(slot, SLOT_RS2);
+          if (r1 != 0) tlbFlushPage(getX(r1));
+          else if (r2 != 0) tlbFlushAsid(virt, getX(r2));
+          else if (virt) tlbFlushVirt();
+          else tlbFlushAll();
           break;
         }
 

@@ -1,31 +1,34 @@
 // Software TLB. Direct-mapped, TLB_ENTRIES entries per (privilege view, access type).
 // An entry maps one 4 KiB virtual page of guest RAM to linear memory:
-//   tag    u64  va >> 12 in bits 51:0, the flush generation in bits 63:52 (0: empty)
+//   tag    u64  va >> 12 in bits 51:0, the generation of its address space in bits 63:52 (0: empty)
 //   addend u64  host linear address of the page minus the page's va (host = addend + va)
-// A flush bumps the generation, so it costs O(1) however large the TLB is; the arrays are
-// cleared only when the 12-bit generation wraps.
 // Only RAM pages whose whole 4 KiB has one PMP outcome are entered; MMIO and partial-PMP
 // pages always take the slow path. Permission checks are done when an entry is filled, so
 // each view holds the entries valid for one combination of effective privilege and SUM:
 //   view 0: M-mode (no translation)   view 1: S, SUM=0   view 2: S, SUM=1   view 3: U
-// A change of satp, MXR or PMP, or any SFENCE.VMA, empties every view (the spec lets an
-// implementation over-flush: privileged spec 4.2.1).
-// With the H extension, views 1-3 hold the translations of one regime at a time: V=0 (HS/U,
-// satp) or V=1 (VS/VU, vsatp over hgatp; SUM from vsstatus). Changing regime empties them, so
-// entries need no V or VMID tag, and vsatp/hgatp writes or HFENCEs only flush when the TLB
-// holds V=1 translations.
+//
+// Entries are tagged by address space (privileged spec 4.2.1, ASIDs; H chapter, VMIDs and
+// HFENCE): each context (V, VMID, ASID) with its root tables has a generation, and tlbGen is
+// the current context's. A satp, vsatp or hgatp write, or a change between V=0 and V=1,
+// selects a context: one seen before keeps its entries. SFENCE.VMA with an ASID drops only
+// that context; HFENCE.VVMA/GVMA only V=1 contexts; a full flush (SFENCE.VMA x0, x0 at V=0,
+// a change of MXR or PMP) bumps an epoch that retires every context, in O(1) however large
+// the TLB is. A flush by address drops the page in every context (over-flushing is allowed).
+// The arrays are cleared only when the 12-bit generation wraps.
 import { TLB_BASE, TLB_ENTRIES, TLB_SIZE, TLB_VIEWS } from '../memmap';
 import {
   csrRaw, priv, virt, PRV_M, PRV_S, MSTATUS_MPRV, MSTATUS_MPP, MSTATUS_MPV, MSTATUS_SUM, MPP_SHIFT, ACCESS_EXEC,
 } from '../hart/state';
-import { CSR_MSTATUS, CSR_VSSTATUS } from '../hart/opcodes.gen';
+import { CSR_MSTATUS, CSR_VSSTATUS, CSR_SATP, CSR_VSATP, CSR_HGATP } from '../hart/opcodes.gen';
 
 /** fetchVpn when the fetch path has no page (va >> 12 never has all bits set). */
 export const NO_FETCH_PAGE: u64 = 0xffff_ffff_ffff_ffff;
 const GEN_ONE: u64 = <u64>1 << 52;
 const VPN_MASK: u64 = GEN_ONE - 1;
-/** The current generation, in tag position. */
+/** The current context's generation, in tag position. */
 export let tlbGen: u64 = GEN_ONE;
+/** The last generation handed out (0: none since the arrays were cleared). */
+let lastGen: u64 = 0;
 
 /** The tag a hit for `va` must find. */
 @inline export function tlbTag(va: u64): u64 {
@@ -70,8 +73,9 @@ export function updateViews(): void {
   dataPriv = dp;
   dataVirt = dv;
   if (regime != regimeVirt) {
-    tlbFlushAll();
+    // the other regime's context: its entries are still there (tagged by V)
     regimeVirt = regime;
+    tlbSelectContext();
   }
   const sum = ((dv ? csrRaw(CSR_VSSTATUS) : ms) & MSTATUS_SUM) != 0;
   const dview = TLB_BASE + viewOf(dp, sum) * VIEW_BYTES;
@@ -122,25 +126,104 @@ export function tlbNoteSuperpage(va: u64, level: u32): void {
   superCount++; // past SUPER_MAX: too many to track
 }
 
-export function tlbFlushAll(): void {
-  tlbGen += GEN_ONE;
-  if (tlbGen == 0) {
-    memory.fill(TLB_BASE, 0, TLB_SIZE);
-    tlbGen = GEN_ONE;
-  }
-  invalidateFetch();
-  superCount = 0;
-  tlbFlushes++;
+// ---- address-space contexts: a small direct-mapped table of (V, VMID, ASID) -> generation.
+// A context also remembers its root tables (satp or vsatp MODE and PPN, and hgatp's for V=1):
+// reusing an ASID for other tables without a fence (which the spec would require) starts a
+// fresh generation rather than finding the old tables' entries.
+const CTX_SLOTS: u32 = 64;
+const ctxKey = new StaticArray<u64>(CTX_SLOTS); // 0: free
+const ctxRoot = new StaticArray<u64>(CTX_SLOTS);
+const ctxGroot = new StaticArray<u64>(CTX_SLOTS);
+const ctxGen = new StaticArray<u64>(CTX_SLOTS);
+const ctxEpoch = new StaticArray<u32>(CTX_SLOTS);
+/** Bumped by a full flush: every context's entries are gone. */
+let epoch: u32 = 1;
+/** Bumped by a flush of V=1 translations: every V=1 context's entries are gone. */
+let virtEpoch: u32 = 1;
+const ATP_ID_MASK: u64 = <u64>0xffff << 44; // satp ASID (16 bits), hgatp VMID (14 of them)
+const CTX_VALID: u64 = <u64>1 << 62;
+const CTX_V: u64 = <u64>1 << 63;
+
+/** The context key of address space `asid` at V=0, or at V=1 (with hgatp's VMID). */
+function ctxKeyOf(v: bool, asid: u64): u64 {
+  if (!v) return CTX_VALID | asid;
+  return CTX_V | CTX_VALID | (((csrRaw(CSR_HGATP) & ATP_ID_MASK) >> 44) << 16) | asid;
+}
+@inline function ctxSlot(key: u64): u32 {
+  return <u32>(key ^ (key >> 16) ^ (key >> 63)) & (CTX_SLOTS - 1);
 }
 
-/** Forget V=1 translations (vsatp, hgatp, vsstatus.MXR changed; HFENCE.VVMA/GVMA). */
+/** A generation no entry has: the next one, or after a wrap, empty arrays and contexts. */
+function newGen(): u64 {
+  lastGen += GEN_ONE;
+  if (lastGen == 0) {
+    memory.fill(TLB_BASE, 0, TLB_SIZE);
+    for (let i: u32 = 0; i < CTX_SLOTS; i++) unchecked(ctxKey[i] = 0);
+    superCount = 0;
+    lastGen = GEN_ONE;
+  }
+  return lastGen;
+}
+
+/**
+ * Make the context of the current regime (satp, or vsatp over hgatp) the one the TLB looks
+ * up and fills: after a write of satp, vsatp or hgatp, a change of regime, or a flush.
+ */
+export function tlbSelectContext(): void {
+  const atp = csrRaw(regimeVirt ? CSR_VSATP : CSR_SATP);
+  const key = ctxKeyOf(regimeVirt, (atp & ATP_ID_MASK) >> 44);
+  const root = atp & ~ATP_ID_MASK;
+  const groot = regimeVirt ? csrRaw(CSR_HGATP) & ~ATP_ID_MASK : 0;
+  const e = regimeVirt ? epoch ^ (virtEpoch << 16) : epoch;
+  const i = ctxSlot(key);
+  let gen: u64;
+  if (unchecked(ctxKey[i]) == key && unchecked(ctxRoot[i]) == root && unchecked(ctxGroot[i]) == groot &&
+      unchecked(ctxEpoch[i]) == e) {
+    gen = unchecked(ctxGen[i]);
+  } else {
+    gen = newGen();
+    unchecked(ctxKey[i] = key);
+    unchecked(ctxRoot[i] = root);
+    unchecked(ctxGroot[i] = groot);
+    unchecked(ctxGen[i] = gen);
+    unchecked(ctxEpoch[i] = e);
+  }
+  if (gen != tlbGen) {
+    tlbGen = gen;
+    invalidateFetch();
+  }
+}
+
+/** Forget every translation, of every context. */
+export function tlbFlushAll(): void {
+  epoch++;
+  superCount = 0;
+  tlbFlushes++;
+  tlbSelectContext(); // a new generation, so the fetch path forgets its page too
+}
+
+/** Forget V=1 translations (vsstatus.MXR changed; HFENCE.VVMA/GVMA; a guest's fences). */
 export function tlbFlushVirt(): void {
-  if (regimeVirt) tlbFlushAll();
+  virtEpoch++;
+  tlbFlushes++;
+  if (regimeVirt) tlbSelectContext();
+}
+
+/**
+ * SFENCE.VMA x0, rs2 (4.2.1): forget the translations of address space `asid`, at V=0 or
+ * (a guest's fence) at V=1 for the guest's current VMID.
+ */
+export function tlbFlushAsid(v: bool, asid: u64): void {
+  const key = ctxKeyOf(v, asid & 0xffff);
+  const i = ctxSlot(key);
+  if (unchecked(ctxKey[i]) == key) unchecked(ctxKey[i] = 0);
+  tlbFlushes++;
+  tlbSelectContext(); // the current context, if it was this one, starts afresh
 }
 
 /**
  * SFENCE.VMA with rs1 != x0 (4.2.1): forget the translations of the page of `va` in every
- * view and for every ASID (entries are not ASID-tagged, so this over-flushes, as allowed).
+ * view and every context (for an SFENCE.VMA naming one ASID this over-flushes, as allowed).
  * If a cached superpage covers `va`, its other pages sit at other indexes: flush all.
  */
 export function tlbFlushPage(va: u64): void {
@@ -154,10 +237,11 @@ export function tlbFlushPage(va: u64): void {
       return;
     }
   }
-  const tag = tlbTag(va);
+  // every context's entry for the page (its slot is the same in each)
+  const vpn = (va >> 12) & VPN_MASK;
   for (let v: u32 = 0; v < TLB_VIEWS * 3; v++) {
     const e = tlbSlot(TLB_BASE + v * TLB_ENTRIES * 16, va);
-    if (load<u64>(e) == tag) store<u64>(e, 0);
+    if ((load<u64>(e) & VPN_MASK) == vpn) store<u64>(e, 0);
   }
   invalidateFetch();
   tlbFlushes++;
@@ -181,7 +265,8 @@ export function tlbDropWritable(hostPage: u32): void {
     let e = TLB_BASE + v * VIEW_BYTES + TLB_ENTRIES * 16;
     for (let i: u32 = 0; i < TLB_ENTRIES; i++, e += 16) {
       const tag = load<u64>(e);
-      if ((tag & ~VPN_MASK) == tlbGen && <u32>(load<u64>(e, 8) + ((tag & VPN_MASK) << 12)) == hostPage) store<u64>(e, 0);
+      // of any context: another address space may be selected again
+      if (tag != 0 && <u32>(load<u64>(e, 8) + ((tag & VPN_MASK) << 12)) == hostPage) store<u64>(e, 0);
     }
   }
 }
