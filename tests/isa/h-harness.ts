@@ -2,7 +2,7 @@
 // hstatus bits, entering VS/VU-mode, a probe handler that records traps and continues, and
 // G-stage (Sv39x4/Sv48x4) page tables with their 16 KiB root.
 import { expect } from 'vitest';
-import { Asm, CSR, PTE, PageTables, R, RAM, run, expectHalt } from './harness.js';
+import { Asm, CSR, PTE, PageTables, R, RAM, PRV_S, PRV_U, run, expectHalt, expectTrap } from './harness.js';
 
 /** hstatus fields (H chapter, "Hypervisor Status Register"). */
 // PTE permission sets: G-stage leaves need U = 1 (every G-stage access is checked as U-mode)
@@ -175,4 +175,62 @@ export async function insnProbes(prv: number, v: boolean, insns: [string, Record
   expectHalt(r);
   expect(r.core.virt).toBe(v);
   return probeResults(r, insns.length);
+}
+
+// ---- two-stage guests (h-mmu, h-matrix)
+
+export interface GuestOpts {
+  /** VS-stage levels (0: vsatp Bare) */
+  vs?: 0 | 3 | 4;
+  /** G-stage levels (0: hgatp Bare) */
+  g?: 0 | 3 | 4;
+  prv?: number;
+  /** G-stage maps code and tables with 4 KiB pages (no gigapages) */
+  small?: boolean;
+  setup?: (p: Asm) => void;
+}
+
+/**
+ * A guest in VS (or VU): identity mappings of code in both stages (G-stage gigapages for
+ * devices and RAM, a VS gigapage for RAM), then `map`, `body`, ecall at `end`.
+ */
+export function guest(map: (vs: VsTables | null, g: GTables | null, p: Asm) => void, body: (p: Asm) => void, o: GuestOpts = {}) {
+  const p = new Asm();
+  const prv = o.prv ?? PRV_S;
+  const g = o.g ? new GTables(p, o.g, G_POOL) : null;
+  const vs = o.vs ? new VsTables(p, o.vs, VS_POOL) : null;
+  if (g) {
+    if (o.small) {
+      for (let a = RAM; a < RAM + 0x1_0000n; a += 0x1000n) g.map(a, a, GRWX);
+      for (let a = VS_POOL; a < VS_POOL + 0x8000n; a += 0x1000n) g.map(a, a, GRW);
+    } else {
+      g.map(0n, 0n, GRW, 2); // TEST_DEV, CLINT
+      g.map(RAM, RAM, GRWX, 2);
+    }
+  }
+  if (vs) vs.map(RAM, RAM, prv === PRV_U ? RWX | PU : RWX, 2);
+  map(vs, g, p);
+  p.openPmp();
+  if (g) p.csrwv(CSR.hgatp, g.hgatp);
+  if (vs) p.csrwv(CSR.vsatp, vs.satp);
+  o.setup?.(p);
+  enterV(p, prv, 'low');
+  p.label('low');
+  body(p);
+  p.label('end').i('ecall');
+  return p;
+}
+type Res = Awaited<ReturnType<typeof run>>;
+/** The guest reached its ecall at `end`. */
+export function expectEnd(r: Res, prv = PRV_S) {
+  expectTrap(r, { cause: prv === PRV_U ? CAUSE.U_ECALL : CAUSE.VS_ECALL, epc: r.addr('end') });
+  expect(r.trapMstatus & MPV).toBe(MPV);
+}
+/** A fault taken into M from V=1: mcause, mepc, mtval, mtval2, mtinst, GVA. */
+export function expectGuestFault(r: Res, w: { cause: number; epc?: bigint; tval: bigint; tval2?: bigint; tinst?: bigint; gva?: boolean }) {
+  expectTrap(r, { cause: w.cause, epc: w.epc, tval: w.tval });
+  expect(r.trapMstatus & MPV, 'MPV').toBe(MPV);
+  expect(r.trapMstatus & MGVA, 'GVA').toBe(w.gva === false ? 0n : MGVA);
+  expect(r.csr(CSR.mtval2), 'mtval2').toBe(w.tval2 ?? 0n);
+  expect(r.csr(CSR.mtinst), 'mtinst').toBe(w.tinst ?? 0n);
 }
