@@ -13,12 +13,14 @@
 import { describe, it, expect } from 'vitest';
 import { Asm, R, RAM, CSR, MS, PTE, PRV_S, PRV_U, PRV_M, run } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
+import { createMachine } from '../../src/machine.js';
+import { linuxImage, sbi, SRST } from '../helpers/guest.js';
 import {
   HS, MPV, CAUSE, enterV, GTables, VsTables, GRWX, GRW, RWX, RW, G_POOL, VS_POOL, PA_A, guest, insnProbes,
   routeTraps, trapHandlers, takenTrap, HTVAL_UNTOUCHED, HTINST_UNTOUCHED, type TrapTarget, type Taken,
 } from './h-harness.js';
 
-const { a0, a1, a2, a3, a4, a5, s0, s1, sp } = R;
+const { a0, a1, a2, a3, a4, a5, s0, s1, s2, s5, s6, s7, s8, sp, t0 } = R;
 const { V, R: PR, W: PW, X: PX, U: PU, A: PA, D: PD } = PTE;
 const NONE = -1n;
 
@@ -32,7 +34,6 @@ type Size = 0 | 1 | 2; // the leaf's level: 4 KiB, 2 MiB, 1 GiB
 const PF: Record<Access, number> = { fetch: CAUSE.FETCH_PF, load: CAUSE.LOAD_PF, store: CAUSE.STORE_PF, amo: CAUSE.STORE_PF };
 const GPF: Record<Access, number> = { fetch: CAUSE.FETCH_GPF, load: CAUSE.LOAD_GPF, store: CAUSE.STORE_GPF, amo: CAUSE.STORE_GPF };
 const SIZE_NAME = ['4 KiB', '2 MiB', '1 GiB'];
-const LEAF = [0x1000n, 0x20_0000n, 0x4000_0000n];
 /** The VS page tables sit at physical VS_POOL, at guest physical VS_POOL + TBL_OFF (each page G-mapped on its own). */
 const TBL_OFF = 0x1_0000_0000n;
 /** Per leaf size: the VA of the leaf (Sv39; Sv48 adds 2^39: a root entry of its own), the accessed offset in it, GPA, PA. */
@@ -46,14 +47,15 @@ const VU_ALIAS = 0x1_0000_0000n;
 // The instruction of each access (rotated through the cases): s0 = address - 8, s1 = address
 type Insn = [string, Record<string, number>];
 const INSNS: Record<Exclude<Access, 'fetch'>, Insn[]> = {
-  load: [['lw', { rd: a0, rs1: s0, imm: 8 }], ['ld', { rd: a3, rs1: s0, imm: 8 }], ['lhu', { rd: a2, rs1: s0, imm: 8 }], ['lb', { rd: a0, rs1: s0, imm: 8 }]],
+  load: [['lw', { rd: a0, rs1: s0, imm: 8 }], ['ld', { rd: a3, rs1: s0, imm: 8 }], ['lhu', { rd: a2, rs1: s0, imm: 8 }], ['lb', { rd: a0, rs1: s0, imm: 8 }],
+    ['lr.d', { rd: a2, rs1: s1 }]],
   store: [['sd', { rs1: s0, rs2: a1, imm: 8 }], ['sw', { rs1: s0, rs2: a2, imm: 8 }], ['sh', { rs1: s0, rs2: a1, imm: 8 }], ['sb', { rs1: s0, rs2: a3, imm: 8 }]],
   amo: [['amoor.w', { rd: a2, rs1: s1, rs2: a1 }], ['amoswap.d', { rd: a0, rs1: s1, rs2: a3 }], ['amoadd.d', { rd: a3, rs1: s1, rs2: a1 }], ['amomaxu.w', { rd: a0, rs1: s1, rs2: a2 }]],
 };
-/** Its transformed form (loads/stores: immediate zeroed; all: rs1 = the address offset, 0 here). */
-const transformed = ([n, ops]: Insn) => BigInt(encode(n, n.startsWith('amo') ? { ...ops, rs1: 0 } : { ...ops, rs1: 0, imm: 0 }));
+/** Its transformed form (loads/stores: immediate zeroed; all: rs1 = the address offset, 0 here; LR and AMOs keep the rest). */
+const transformed = ([n, ops]: Insn) => BigInt(encode(n, /^(amo|lr)/.test(n) ? { ...ops, rs1: 0 } : { ...ops, rs1: 0, imm: 0 }));
 
-// How each location fails, by flavour (rotated through the cases)
+// How each location fails, by flavour (each VS/G mode pair takes the next one)
 /** `u`: PU for a VU-mode access (its pages need U), else 0. */
 const vsLeafFlavours = (access: Access, u: bigint): [string, bigint][] => [
   { fetch: ['no X', V | PR | PW | PA | PD | u], load: ['execute-only', V | PX | PA | PD | u], store: ['no W', V | PR | PX | PA | PD | u], amo: ['no W', V | PR | PA | PD | u] }[access] as [string, bigint],
@@ -90,6 +92,7 @@ interface Case {
   /** g-pte: the VS level whose PTE read the G-stage refuses */
   level: number;
   flavour: [string, bigint];
+  flavourIndex: number;
   insn?: Insn;
   /** where the trap is routed (routeTraps); `lands` where it is taken */
   to: TrapTarget;
@@ -107,7 +110,7 @@ const levelName = (lv: number, top: number, leaf: number) => (lv === top ? 'root
 function matrix(): Case[] {
   const out: Case[] = [];
   let n = 0;
-  for (const [vs, g] of MODES) {
+  for (const [m, [vs, g]] of MODES.entries()) {
     for (const access of ['fetch', 'load', 'store', 'amo'] as Access[]) {
       for (const size of [0, 1, 2] as Size[]) {
         // [where, VS level, its flavours for a VS-mode (u = 0) or VU-mode (u = PU) access]
@@ -125,20 +128,23 @@ function matrix(): Case[] {
           const flavours = flavoursOf(prv === PRV_U ? PU : 0n);
           // The VS root table is read by every fetch: a G-stage fault on it can only be had by
           // a fetch (entering V=1 at the address), or by a data access of M-mode with MPRV = 1
-          // and MPV = 1, translated as VS-mode's (mstatus.MPRV; H chapter, "Trap Entry").
+          // and MPV = 1, translated as VS/VU-mode's (H chapter, "Machine Status Registers": MPRV).
+          // Either way the trap is taken in M.
           const fromM = kind === 'g-pte' && level === vs - 1 && access !== 'fetch';
           const to: TrapTarget = fromM ? 'M' : (['M', 'HS', 'VS'] as const)[n % 3];
           const guestFault = kind.startsWith('g-');
           const lands: TrapTarget = fromM ? 'M' : to === 'VS' && guestFault ? 'HS' : to;
-          const flavour = flavours[Math.floor(n / 3) % flavours.length];
-          const insn = access === 'fetch' ? undefined : INSNS[access][Math.floor(n / 2) % 4];
+          // each mode pair takes another flavour: every flavour at each access, size and level
+          const flavourIndex = (m + level) % flavours.length;
+          const flavour = flavours[flavourIndex];
+          const insn = access === 'fetch' ? undefined : INSNS[access][Math.floor(n / 2) % INSNS[access].length];
           const where = kind === 'g-pte' ? `G-stage fault on the ${levelName(level, vs - 1, size)} read`
             : kind === 'g-ad' ? 'G-stage fault on the A/D update' : kind === 'g-final' ? 'G-stage leaf' : kind === 'vs-leaf' ? 'VS leaf'
               : kind === 'vs-misaligned' ? 'misaligned VS superpage' : 'misaligned G superpage';
-          const taken = fromM ? 'taken in M (from M, MPRV)' : lands === to ? `taken in ${lands}` : `taken in ${lands} (hedeleg cannot delegate it)`;
+          const taken = fromM ? 'taken in M (made by M-mode with MPRV = 1, MPV = 1)' : lands === to ? `taken in ${lands}` : `taken in ${lands} (hedeleg cannot delegate it)`;
           out.push({
             name: `${modeName(vs, g)}, ${prv === PRV_U ? 'VU' : 'VS'} ${access}${insn ? ` (${insn[0]})` : ''}, ${SIZE_NAME[size]}: ${where} (${flavour[0]}) -> ${taken}`,
-            vs, g, access, size, kind, level, flavour, insn, to, lands, prv, fromM,
+            vs, g, access, size, kind, level, flavour, flavourIndex, insn, to, lands, prv, fromM,
           });
           n++;
         }
@@ -246,7 +252,12 @@ describe('two-stage fault matrix', () => {
         for (let lv = 0; lv < vs; lv++) expect(CASES.some((c) => c.vs === vs && c.access === access && c.kind === 'g-pte' && c.level === lv)).toBe(true);
       }
     }
-    for (const kind of ['vs-leaf', 'g-final']) for (const size of [1, 2]) expect(CASES.some((c) => c.kind === kind && c.size === size)).toBe(true);
+    // every flavour of each failing leaf (or refused table page) at each size, e.g. a 2 MiB G-stage leaf without U
+    const count = { 'vs-leaf': 4, 'g-final': 3, 'g-pte': G_TABLE_FLAVOURS.length } as Record<string, number>;
+    for (const c of CASES.filter((x) => x.kind in count)) {
+      const got = new Set(CASES.filter((x) => x.kind === c.kind && x.access === c.access && x.size === c.size && x.level === c.level).map((x) => x.flavourIndex));
+      expect(got.size, `${c.kind} ${c.access} ${SIZE_NAME[c.size]} level ${c.level}`).toBe(Math.min(count[c.kind], MODES.filter(([vs]) => vs > c.level).length));
+    }
     expect(CASES.length).toBeGreaterThan(300);
   });
 });
@@ -306,6 +317,38 @@ describe('FP loads and stores on a G-stage fault: mtinst/htinst', () => {
       expect(t.tval2, name).toBe((GPA + t.tval - VA) >> 2n);
       expect(t.tinst, name).toBe(BigInt(encode(name, { ...ops, rs1: 0 })) | ((t.tval - (VA + 0xffcn)) << 15n));
     }
+  });
+});
+
+describe('FP loads and stores of a device register under the hw-assist VMM (emulated from htinst)', () => {
+  it('flw/fsw and c.fld/c.fsd: the VMM completes them from the transformed instruction; FS becomes Dirty', async () => {
+    const PLIC_PRIO = 0x0c00_0004n; // PLIC source priorities: 32-bit registers the G-stage leaves unmapped
+    const kernel = linuxImage((p) => {
+      p.la(t0, 'handler').i('csrrw', { rd: 0, rs1: t0, csr: CSR.stvec });
+      p.li(t0, 1n << 13n).i('csrrs', { rd: 0, rs1: t0, csr: CSR.sstatus }); // FS = Initial (the guest's vsstatus)
+      p.li(s0, PLIC_PRIO).li(a0, 5).i('sw', { rs1: s0, rs2: a0, imm: 0 });
+      p.i('flw', { frd: 1, rs1: s0, imm: 0 }).i('fmv.x.d', { rd: s1, frs1: 1 }); // NaN-boxed
+      p.li(a0, 3).i('fmv.w.x', { frd: 2, rs1: a0 }).i('fsw', { rs1: s0, frs2: 2, imm: 4 }).i('lw', { rd: s5, rs1: s0, imm: 4 });
+      p.li(a0, 6).i('fmv.d.x', { frd: 9, rs1: a0 }).i('c.fsd', { rs1: s0, rs2: 9, imm: 8 }); // an 8-byte store: sources 3 and 4
+      p.i('lw', { rd: s6, rs1: s0, imm: 8 });
+      // FS = Clean: only the emulated load's write of f10 can make it Dirty again
+      p.li(t0, 1n << 13n).i('csrrc', { rd: 0, rs1: t0, csr: CSR.sstatus });
+      p.i('c.fld', { rd: 10, rs1: s0, imm: 8 }).i('csrrs', { rd: s8, rs1: 0, csr: CSR.sstatus }).i('fmv.x.d', { rd: s7, frs1: 10 });
+      sbi(p, SRST, 0, 0, 0);
+      p.align(4).label('handler').i('csrrs', { rd: s2, rs1: 0, csr: CSR.scause });
+      sbi(p, SRST, 0, 0, 0);
+    });
+    const m = await createMachine({ type: 'hw-assist', memory: 16n << 20n, kernel });
+    const r = await m.run();
+    const x = (i: number) => m.core.x(i);
+    expect(r.reason).toBe('poweroff');
+    expect(x(s2), 'no trap reached the guest').toBe(0n);
+    expect(x(s1)).toBe(0xffff_ffff_0000_0005n);
+    expect(x(s5)).toBe(3n);
+    expect(x(s6)).toBe(6n);
+    expect(x(s7)).toBe(6n); // the PLIC's 64-bit read: sources 3 and 4 (4 still 0)
+    expect(x(s8) & MS.FS, 'sstatus.FS after the emulated c.fld').toBe(MS.FS);
+    expect(r.stats.hvMmio).toBe(7n);
   });
 });
 
