@@ -11,7 +11,7 @@
 //    instruction;
 //  - CSR writes (and read-modify-writes) from VS and VU: virtual instruction or illegal.
 import { describe, it, expect } from 'vitest';
-import { Asm, R, RAM, CSR, MS, PTE, PRV_S, PRV_U, PRV_M, run } from './harness.js';
+import { Asm, R, RAM, CSR, MS, PTE, PageTables, PRV_S, PRV_U, PRV_M, run } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
 import { createMachine } from '../../src/machine.js';
 import { linuxImage, sbi, SRST } from '../helpers/guest.js';
@@ -259,6 +259,41 @@ describe('two-stage fault matrix', () => {
       expect(got.size, `${c.kind} ${c.access} ${SIZE_NAME[c.size]} level ${c.level}`).toBe(Math.min(count[c.kind], MODES.filter(([vs]) => vs > c.level).length));
     }
     expect(CASES.length).toBeGreaterThan(300);
+  });
+});
+
+describe('two-stage walk corners next to the matrix', () => {
+  const VA = 0x4020_3000n;
+  const GPA_T = 0x2_0000_0000n;
+  const GPA_X = 0x1_0000_0000n;
+  const PA_T = RAM + 0x3_0000n;
+  const idx = (VA >> 12n) & 0x1ffn;
+  it('a store to a read-only VS leaf with A = 0 in a table the G-stage maps read-only: the page fault (15) comes first, no A/D update is tried', async () => {
+    // Sv39 algorithm: the leaf's permissions are checked (step 5) before A/D are updated
+    const p = guest((vs, g) => {
+      vs!.raw(VA, PageTables.pte(GPA_T, V), 1);
+      g!.map(GPA_T, PA_T, G_READ_ONLY);
+      g!.map(GPA_X, PA_A, GRW);
+    }, (q) => q.li(s0, VA).label('bad').i('sd', { rs1: s0, rs2: s0, imm: 0 }), { vs: 3, g: 3 });
+    p.poke64(PA_T + 8n * idx, PageTables.pte(GPA_X, V | PR));
+    const r = await run(p);
+    expect(takenTrap(r, 'M')).toEqual({ to: 'M', cause: 15n, epc: r.addr('bad'), tval: VA, tval2: 0n, tinst: 0n, gva: true, v: true, prv: PRV_S });
+  });
+  it('VS tables at guest physical addresses beyond Sv39x4 (bit 41 up): guest-page faults on the PTE read, htval = its GPA >> 2, 0x3000', async () => {
+    const far = 1n << 42n;
+    // a non-leaf PTE pointing there: the load's walk faults on the level-0 PTE read
+    const p = guest((vs) => vs!.raw(VA, PageTables.pte(far, V), 1), (q) => q.li(s0, VA).label('bad').i('ld', { rd: a0, rs1: s0, imm: 0 }), { vs: 3, g: 3 });
+    const r = await run(p);
+    expect(takenTrap(r, 'M')).toEqual({
+      to: 'M', cause: 21n, epc: r.addr('bad'), tval: VA, tval2: (far + 8n * idx) >> 2n, tinst: 0x3000n, gva: true, v: true, prv: PRV_S,
+    });
+    // vsatp's root there: the first fetch in V=1 faults on the root PTE read
+    const q = guest(() => {}, (x) => x.nop(), { vs: 3, g: 3, setup: (x) => x.csrwv(CSR.vsatp, (8n << 60n) | (far >> 12n)) });
+    const r2 = await run(q);
+    const low = r2.addr('low');
+    expect(takenTrap(r2, 'M')).toEqual({
+      to: 'M', cause: 20n, epc: low, tval: low, tval2: (far + 8n * ((low >> 30n) & 0x1ffn)) >> 2n, tinst: 0x3000n, gva: true, v: true, prv: PRV_S,
+    });
   });
 });
 
