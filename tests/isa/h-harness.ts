@@ -2,7 +2,7 @@
 // hstatus bits, entering VS/VU-mode, a probe handler that records traps and continues, and
 // G-stage (Sv39x4/Sv48x4) page tables with their 16 KiB root.
 import { expect } from 'vitest';
-import { Asm, CSR, PTE, PageTables, R, RAM, run, expectHalt } from './harness.js';
+import { Asm, CSR, Exit, PTE, PageTables, R, RAM, PRV_S, PRV_U, run, expectHalt, expectTrap } from './harness.js';
 
 /** hstatus fields (H chapter, "Hypervisor Status Register"). */
 // PTE permission sets: G-stage leaves need U = 1 (every G-stage access is checked as U-mode)
@@ -175,4 +175,130 @@ export async function insnProbes(prv: number, v: boolean, insns: [string, Record
   expectHalt(r);
   expect(r.core.virt).toBe(v);
   return probeResults(r, insns.length);
+}
+
+// ---- two-stage guests (h-mmu, h-matrix)
+
+export interface GuestOpts {
+  /** VS-stage levels (0: vsatp Bare) */
+  vs?: 0 | 3 | 4;
+  /** G-stage levels (0: hgatp Bare) */
+  g?: 0 | 3 | 4;
+  prv?: number;
+  /** G-stage maps code and tables with 4 KiB pages (no gigapages) */
+  small?: boolean;
+  setup?: (p: Asm) => void;
+}
+
+/**
+ * A guest in VS (or VU): identity mappings of code in both stages (G-stage gigapages for
+ * devices and RAM, a VS gigapage for RAM), then `map`, `body`, ecall at `end`.
+ */
+export function guest(map: (vs: VsTables | null, g: GTables | null, p: Asm) => void, body: (p: Asm) => void, o: GuestOpts = {}) {
+  const p = new Asm();
+  const prv = o.prv ?? PRV_S;
+  const g = o.g ? new GTables(p, o.g, G_POOL) : null;
+  const vs = o.vs ? new VsTables(p, o.vs, VS_POOL) : null;
+  if (g) {
+    if (o.small) {
+      for (let a = RAM; a < RAM + 0x1_0000n; a += 0x1000n) g.map(a, a, GRWX);
+      for (let a = VS_POOL; a < VS_POOL + 0x8000n; a += 0x1000n) g.map(a, a, GRW);
+    } else {
+      g.map(0n, 0n, GRW, 2); // TEST_DEV, CLINT
+      g.map(RAM, RAM, GRWX, 2);
+    }
+  }
+  if (vs) vs.map(RAM, RAM, prv === PRV_U ? RWX | PU : RWX, 2);
+  map(vs, g, p);
+  p.openPmp();
+  if (g) p.csrwv(CSR.hgatp, g.hgatp);
+  if (vs) p.csrwv(CSR.vsatp, vs.satp);
+  o.setup?.(p);
+  enterV(p, prv, 'low');
+  p.label('low');
+  body(p);
+  p.label('end').i('ecall');
+  return p;
+}
+type Res = Awaited<ReturnType<typeof run>>;
+/** The guest reached its ecall at `end`. */
+export function expectEnd(r: Res, prv = PRV_S) {
+  expectTrap(r, { cause: prv === PRV_U ? CAUSE.U_ECALL : CAUSE.VS_ECALL, epc: r.addr('end') });
+  expect(r.trapMstatus & MPV).toBe(MPV);
+}
+/** A fault taken into M from V=1: mcause, mepc, mtval, mtval2, mtinst, GVA. */
+export function expectGuestFault(r: Res, w: { cause: number; epc?: bigint; tval: bigint; tval2?: bigint; tinst?: bigint; gva?: boolean }) {
+  expectTrap(r, { cause: w.cause, epc: w.epc, tval: w.tval });
+  expect(r.trapMstatus & MPV, 'MPV').toBe(MPV);
+  expect(r.trapMstatus & MGVA, 'GVA').toBe(w.gva === false ? 0n : MGVA);
+  expect(r.csr(CSR.mtval2), 'mtval2').toBe(w.tval2 ?? 0n);
+  expect(r.csr(CSR.mtinst), 'mtinst').toBe(w.tinst ?? 0n);
+}
+
+// ---- where a trap is taken (H chapter, "Trap Entry"): M, HS or VS, and what it recorded
+
+export type TrapTarget = 'M' | 'HS' | 'VS';
+/** What routeTraps leaves in htval/htinst: a trap into VS-mode must not touch them. */
+export const HTVAL_UNTOUCHED = 0x1234n;
+export const HTINST_UNTOUCHED = 0x3020n;
+
+/**
+ * Send the exceptions `causes` from V=1 to `to`: M (medeleg clear; hedeleg set, which alone
+ * does nothing), HS (medeleg) or VS (medeleg and hedeleg: guest-page faults, whose hedeleg
+ * bits are read-only zero, still go to HS). The HS and VS handlers (trapHandlers) ecall to M.
+ */
+export function routeTraps(p: Asm, to: TrapTarget, causes: number[]): Asm {
+  const bits = causes.reduce((m, c) => m | (1n << BigInt(c)), 0n);
+  p.csrwv(CSR.medeleg, to === 'M' ? 0n : bits).csrwv(CSR.hedeleg, to === 'HS' ? 0n : -1n);
+  p.la(R.t6, '__hs').csrw(CSR.stvec, R.t6).la(R.t6, '__vs').csrw(CSR.vstvec, R.t6);
+  return p.csrwv(CSR.hstatus, 0).csrwv(CSR.htval, HTVAL_UNTOUCHED).csrwv(CSR.htinst, HTINST_UNTOUCHED);
+}
+/** The HS and VS handlers of routeTraps: an ecall each (VS-mode's is fetched through both stages). */
+export function trapHandlers(p: Asm): Asm {
+  p.align(4).label('__hs').label('__hsend').i('ecall');
+  return p.align(4).label('__vs').label('__vsend').i('ecall');
+}
+
+/** A trap as the mode that took it recorded it. */
+export interface Taken {
+  to: TrapTarget;
+  cause: bigint;
+  epc: bigint;
+  tval: bigint;
+  /** mtval2 or htval (for VS: htval, which it must leave alone) */
+  tval2: bigint;
+  /** mtinst or htinst (likewise) */
+  tinst: bigint;
+  /** mstatus.GVA or hstatus.GVA (for VS: hstatus.GVA, left alone) */
+  gva: boolean;
+  /** V before the trap: mstatus.MPV or hstatus.SPV (for VS: still 1) */
+  v: boolean;
+  /** the privilege before the trap: MPP, SPP or vsstatus.SPP */
+  prv: number;
+}
+/** Read the trap taken in `to` after a run that ended in M (directly, or by the HS/VS handler's ecall). */
+export function takenTrap(r: Awaited<ReturnType<typeof run>>, to: TrapTarget): Taken {
+  const ms = r.trapMstatus;
+  if (to === 'M') {
+    expect(Exit[r.exit], 'run should end in the M-mode trap handler').toBe('Fail');
+    return {
+      to, cause: r.csr(CSR.mcause), epc: r.csr(CSR.mepc), tval: r.csr(CSR.mtval), tval2: r.csr(CSR.mtval2),
+      tinst: r.csr(CSR.mtinst), gva: (ms & MGVA) !== 0n, v: (ms & MPV) !== 0n, prv: Number((ms >> 11n) & 3n),
+    };
+  }
+  const hs = r.csr(CSR.hstatus);
+  if (to === 'HS') {
+    expectTrap(r, { cause: CAUSE.S_ECALL, epc: r.addr('__hsend') });
+    // from V=1, hstatus.SPVP is set as sstatus.SPP is (H chapter, "Trap Entry")
+    if (hs & HS.SPV) expect((hs & HS.SPVP) !== 0n, 'hstatus.SPVP = SPP').toBe((ms & (1n << 8n)) !== 0n);
+    return {
+      to, cause: r.csr(CSR.scause), epc: r.csr(CSR.sepc), tval: r.csr(CSR.stval), tval2: r.csr(CSR.htval),
+      tinst: r.csr(CSR.htinst), gva: (hs & HS.GVA) !== 0n, v: (hs & HS.SPV) !== 0n, prv: Number((ms >> 8n) & 1n),
+    };
+  }
+  expectTrap(r, { cause: CAUSE.VS_ECALL, epc: r.addr('__vsend') });
+  return {
+    to, cause: r.csr(CSR.vscause), epc: r.csr(CSR.vsepc), tval: r.csr(CSR.vstval), tval2: r.csr(CSR.htval),
+    tinst: r.csr(CSR.htinst), gva: (hs & HS.GVA) !== 0n, v: (ms & MPV) !== 0n, prv: Number((r.csr(CSR.vsstatus) >> 8n) & 1n),
+  };
 }

@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { Asm, R, RAM, CSR, MS, PTE, PageTables, PRV_S, PRV_U, run, expectTrap, TEST_DEV } from './harness.js';
 import { encode } from '../../src/isa/encode.js';
-import { HS, MPV, MGVA, CAUSE, enterV, GTables, VsTables, GRWX, GRW, RWX, RW, G_POOL, VS_POOL, HS_POOL, PA_A, PA_B } from './h-harness.js';
+import { HS, MPV, MGVA, CAUSE, GTables, VsTables, GRWX, GRW, RWX, RW, G_POOL, VS_POOL, HS_POOL, PA_A, PA_B, guest, expectEnd, expectGuestFault } from './h-harness.js';
 
 const { a0, a1, a2, a3, s0, s1, t0, t1 } = R;
 const { V, R: PR, W: PW, X: PX, U: PU, A: PA, D: PD } = PTE;
@@ -20,57 +20,6 @@ const VA = 0x4020_3000n; // VS-stage index 1 at level 1, 3 at level 0
 const GPA_X = 0x1_0000_0000n;
 const GPA_T = 0x2_0000_0000n;
 
-interface GuestOpts {
-  /** VS-stage levels (0: vsatp Bare) */
-  vs?: 0 | 3 | 4;
-  /** G-stage levels (0: hgatp Bare) */
-  g?: 0 | 3 | 4;
-  prv?: number;
-  /** G-stage maps code and tables with 4 KiB pages (no gigapages) */
-  small?: boolean;
-  setup?: (p: Asm) => void;
-}
-
-/** A guest in VS (or VU): identity mappings of code in both stages, then `map`, `body`, ecall. */
-function guest(map: (vs: VsTables | null, g: GTables | null, p: Asm) => void, body: (p: Asm) => void, o: GuestOpts = {}) {
-  const p = new Asm();
-  const prv = o.prv ?? PRV_S;
-  const g = o.g ? new GTables(p, o.g, G_POOL) : null;
-  const vs = o.vs ? new VsTables(p, o.vs, VS_POOL) : null;
-  if (g) {
-    if (o.small) {
-      for (let a = RAM; a < RAM + 0x1_0000n; a += 0x1000n) g.map(a, a, GRWX);
-      for (let a = VS_POOL; a < VS_POOL + 0x8000n; a += 0x1000n) g.map(a, a, GRW);
-    } else {
-      g.map(0n, 0n, GRW, 2); // TEST_DEV, CLINT
-      g.map(RAM, RAM, GRWX, 2);
-    }
-  }
-  if (vs) vs.map(RAM, RAM, prv === PRV_U ? RWX | PU : RWX, 2);
-  map(vs, g, p);
-  p.openPmp();
-  if (g) p.csrwv(CSR.hgatp, g.hgatp);
-  if (vs) p.csrwv(CSR.vsatp, vs.satp);
-  o.setup?.(p);
-  enterV(p, prv, 'low');
-  p.label('low');
-  body(p);
-  p.label('end').i('ecall');
-  return p;
-}
-type Res = Awaited<ReturnType<typeof run>>;
-function expectEnd(r: Res, prv = PRV_S) {
-  expectTrap(r, { cause: prv === PRV_U ? CAUSE.U_ECALL : CAUSE.VS_ECALL, epc: r.addr('end') });
-  expect(r.trapMstatus & MPV).toBe(MPV);
-}
-/** A fault taken into M from V=1: mcause, mepc, mtval, mtval2, mtinst, GVA. */
-function expectGuestFault(r: Res, w: { cause: number; epc?: bigint; tval: bigint; tval2?: bigint; tinst?: bigint; gva?: boolean }) {
-  expectTrap(r, { cause: w.cause, epc: w.epc, tval: w.tval });
-  expect(r.trapMstatus & MPV, 'MPV').toBe(MPV);
-  expect(r.trapMstatus & MGVA, 'GVA').toBe(w.gva === false ? 0n : MGVA);
-  expect(r.csr(CSR.mtval2), 'mtval2').toBe(w.tval2 ?? 0n);
-  expect(r.csr(CSR.mtinst), 'mtinst').toBe(w.tinst ?? 0n);
-}
 const ld = (rd: number, rs1: number, imm = 0) => ['ld', { rd, rs1, imm }] as const;
 
 describe('two-stage translation: the combinations of vsatp and hgatp', () => {
