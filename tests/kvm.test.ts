@@ -17,7 +17,7 @@ import {
 const ROOT = join(__dirname, '..');
 const MiB = 1n << 20n;
 const SRST = 0x53525354, DBCN = 0x4442434e, TIME = 0x54494d45;
-const CSR = { sie: 0x104, sip: 0x144, time: 0xc01, sstatus: 0x100, scause: 0x142 };
+const CSR = { sie: 0x104, stvec: 0x105, sip: 0x144, time: 0xc01, sstatus: 0x100, scause: 0x142 };
 
 const vms: Vm[] = [];
 afterEach(async () => {
@@ -146,6 +146,41 @@ describe('the KVM-shaped API', () => {
     const s3 = await vcpu.getOneReg(KVM_REG_RISCV_CORE_REG('s3'));
     expect(await vcpu.getOneReg(KVM_REG_RISCV_CORE_REG('s4'))).toBeGreaterThanOrEqual(s3 + 1000n);
     expect(await vcpu.getOneReg(KVM_REG_RISCV_CORE_REG('s5')) & 0x20n).toBe(0x20n); // STIP
+  });
+
+  it('KVM_IRQ_LINE: raising line 0 makes the guest take a supervisor external interrupt in VS-mode; lowering it ends it', async () => {
+    const DEV = 0x1000_0000;
+    const p = new Program();
+    p.la(R.t0, 'handler').i('csrrw', { rd: 0, rs1: R.t0, csr: CSR.stvec });
+    p.li(R.t0, 1 << 9).i('csrrs', { rd: 0, rs1: R.t0, csr: CSR.sie }); // SEIE; sstatus.SIE still 0
+    p.li(R.t0, DEV).i('sw', { rs1: R.t0, rs2: 0, imm: 0 }); // "ready": userspace raises the line here
+    p.i('csrrs', { rd: R.s3, rs1: 0, csr: CSR.sip }); // SEIP pending, not taken yet
+    p.i('wfi'); // pending and enabled: WFI goes on without KVM_EXIT_HLT
+    p.li(R.t0, 1 << 1).i('csrrs', { rd: 0, rs1: R.t0, csr: CSR.sstatus }); // SIE: taken here
+    p.i('csrrs', { rd: R.s4, rs1: 0, csr: CSR.sip }); // after the handler: the line is low
+    p.i('wfi'); // nothing pending: KVM_EXIT_HLT
+    shutdown(p);
+    // the handler: scause, count, then "claim" at the device (userspace lowers the line), sret
+    p.align(4).label('handler').i('csrrs', { rd: R.s2, rs1: 0, csr: CSR.scause }).i('addi', { rd: R.s5, rs1: R.s5, imm: 1 });
+    p.li(R.t0, DEV).i('sw', { rs1: R.t0, rs2: R.s5, imm: 4 }).i('sret');
+    const { vm, vcpu } = await boot(p);
+    let e = expectExit(await vcpu.run(), KVM_EXIT_MMIO);
+    expect(e.mmio).toMatchObject({ phys_addr: BigInt(DEV), is_write: true });
+    await vm.irqLine(0, 1);
+    e = expectExit(await vcpu.run(), KVM_EXIT_MMIO); // the handler's claim: the interrupt was taken
+    expect(e.mmio).toMatchObject({ phys_addr: BigInt(DEV + 4), is_write: true });
+    expect(e.mmio.data[0]).toBe(1);
+    await vm.irqLine(0, 0);
+    expectExit(await vcpu.run(), KVM_EXIT_HLT); // sret, then the second WFI: nothing pending
+    expectExit(await vcpu.run(), KVM_EXIT_SYSTEM_EVENT);
+    const reg = (r: 's2' | 's3' | 's4' | 's5') => vcpu.getOneReg(KVM_REG_RISCV_CORE_REG(r));
+    expect(await reg('s2')).toBe((1n << 63n) | 9n); // supervisor external interrupt, as VS-mode sees it
+    expect(await reg('s3') & 0x200n).toBe(0x200n); // sip.SEIP while the line was high
+    expect(await reg('s4') & 0x200n).toBe(0n); // and clear once it was lowered
+    expect(await reg('s5')).toBe(1n); // taken once: lowering the line ended it
+    const stats = await vm.stats();
+    expect(stats.hvInjected).toBe(1n);
+    expect(stats.interruptsByCause[10]).toBe(1n); // the host's VSEI, delivered to the guest
   });
 
   it('KVM_EXIT_INTR when the budget runs out or with immediate_exit; KVM_EXIT_INTERNAL_ERROR for a fetch outside memory', async () => {
