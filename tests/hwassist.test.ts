@@ -121,6 +121,41 @@ describe('hw-assist: the guest in VS-mode', () => {
     expect(r.stats.hvExits).toBe(r.stats.hvSbiCalls); // the timer itself cost no exit
   });
 
+  it("a device interrupt reaches the guest through the PLIC's S context as hvip.VSEIP: the guest takes it, claims and completes it", async () => {
+    const PLIC = 0x0c00_0000n, UART_IRQ = 10, S_CONTEXT = PLIC + 0x20_1000n;
+    const kernel = linuxImage((p) => {
+      p.la(t0, 'handler').i('csrrw', { rd: 0, rs1: t0, csr: 0x105 }); // stvec
+      p.li(t0, UART).li(a0, 1).i('sb', { rs1: t0, rs2: a0, imm: 1 }); // IER: received data available
+      p.li(t0, PLIC + BigInt(4 * UART_IRQ)).li(a0, 1).i('sw', { rs1: t0, rs2: a0, imm: 0 }); // priority 1
+      p.li(t0, PLIC + 0x2080n).li(a0, 1 << UART_IRQ).i('sw', { rs1: t0, rs2: a0, imm: 0 }); // enabled for the S context
+      p.li(t0, S_CONTEXT).i('sw', { rs1: t0, rs2: 0, imm: 0 }); // threshold 0
+      p.li(t0, 1 << 9).i('csrrs', { rd: 0, rs1: t0, csr: 0x104 }); // sie.SEIE
+      p.li(t0, 1 << 1).i('csrrs', { rd: 0, rs1: t0, csr: 0x100 }); // sstatus.SIE
+      p.label('wait').i('wfi').i('jal', { rd: 0 }, 'wait');
+      p.align(4).label('handler');
+      p.i('csrrs', { rd: s2, rs1: 0, csr: 0x142 }); // scause
+      p.li(t0, S_CONTEXT).i('lw', { rd: s1, rs1: t0, imm: 4 }); // claim
+      p.li(a1, UART).i('lbu', { rd: s3, rs1: a1, imm: 0 }); // the byte (RBR): the UART's line drops
+      p.i('sw', { rs1: t0, rs2: s1, imm: 4 }); // complete
+      p.i('csrrs', { rd: s4, rs1: 0, csr: 0x144 }); // sip after completing
+      sbi(p, SRST, 0, 0, 0);
+    });
+    let out = '';
+    const m = await createMachine({ type: 'hw-assist', memory: MEMORY, kernel, onConsole: (b) => (out += new TextDecoder().decode(b)) });
+    expect(m.stats().hvInjected).toBe(0n);
+    m.sendConsole('x');
+    m.endInput(); // a guest left waiting ends 'idle' instead of waiting for more
+    const r = await m.run();
+    expect(r.reason, out).toBe('poweroff');
+    expect(m.core.x(s2)).toBe((1n << 63n) | 9n); // a supervisor external interrupt, as VS-mode sees it
+    expect(m.core.x(s1)).toBe(BigInt(UART_IRQ)); // claimed at the PLIC: the UART
+    expect(m.core.x(s3)).toBe(BigInt('x'.charCodeAt(0)));
+    expect(m.core.x(s4) & 0x200n).toBe(0n); // claimed, drained and completed: VSEIP withdrawn
+    expect(r.stats.hvInjected).toBe(1n); // injected once, by the VMM from the PLIC (no IPIs here)
+    expect(r.stats.interruptsByCause[10]).toBe(1n); // the host's VSEI
+    expect(r.stats.hvExits).toBe(r.stats.hvSbiCalls + r.stats.hvMmio); // the interrupt itself cost no exit
+  });
+
   it('runs the teaching kernel\'s native build unmodified: every nanobenchmark', async () => {
     const kernel = readFileSync(new URL('../guests/kernel/prebuilt/kernel-native.elf', import.meta.url));
     const { r, out } = await runGuest(kernel, { memory: '64M' });

@@ -44,6 +44,24 @@ const errno = (r: number, what: string) => {
   throw new KvmError(code, what);
 };
 
+/** Now as epoch milliseconds from this thread's high-resolution clock (comparable across threads). */
+export function hostNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The thread this code runs in: Node's worker_threads threadId (0: the main thread); undefined elsewhere (a browser). */
+export async function hostThreadId(): Promise<number | undefined> {
+  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
+  const { threadId } = await import('node:worker_threads');
+  return threadId;
+}
+
+/** When a KVM_RUN ran, by the clock of the thread that ran it (hostNow()). */
+export interface RunTiming {
+  start: number;
+  end: number;
+}
+
 /** Bytes the in-kernel part keeps above userspace memory for G-stage tables. */
 export function kernelBytes(user: bigint): bigint {
   // 4 KiB leaves everywhere: 8 bytes per page, plus upper levels and the root; a 2 MiB margin

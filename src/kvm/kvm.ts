@@ -8,11 +8,11 @@ import {
   KvmError, KVM_API_VERSION, KVM_CAP, KVM_EXIT_MMIO, KVM_EXIT_RISCV_SBI, KVM_INTERRUPT_SET, KVM_INTERRUPT_UNSET,
   type KvmExit,
 } from './uapi.js';
-import { KvmKernel, type MemoryRegion, type RunOptions, type VmOptions, type ExitResponse } from './kernel.js';
+import { KvmKernel, hostNow, hostThreadId, type MemoryRegion, type RunOptions, type VmOptions, type ExitResponse, type RunTiming } from './kernel.js';
 import type { CoreStats } from '../core.js';
 
 export * from './uapi.js';
-export type { MemoryRegion, RunOptions, VmOptions } from './kernel.js';
+export type { MemoryRegion, RunOptions, VmOptions, RunTiming } from './kernel.js';
 
 export interface KvmOptions {
   /** 'worker' (default): each VM in its own worker thread; 'inline': in this thread */
@@ -158,27 +158,37 @@ export class Kvm {
   /** KVM_CREATE_VM: a new VM with `memory` bytes of userspace memory for its slots. */
   async createVm(opts: VmOptions = {}): Promise<Vm> {
     let ch: Channel;
+    let hostThread: number | undefined;
     if (this.opts.transport === 'inline') {
       ch = new InlineChannel(await KvmKernel.createVm(opts));
+      hostThread = await hostThreadId();
     } else {
       const wc = new WorkerChannel(await spawnWorker());
       try {
-        await wc.call('createVm', { memory: opts.memory === undefined ? undefined : BigInt(opts.memory), jit: opts.jit });
+        ({ hostThread } = await wc.call<{ hostThread?: number }>('createVm', { memory: opts.memory === undefined ? undefined : BigInt(opts.memory), jit: opts.jit }));
       } catch (e) {
         await wc.close();
         throw e;
       }
       ch = wc;
     }
-    return new Vm(ch);
+    return new Vm(ch, hostThread);
   }
 }
 
 /** A VM file descriptor. */
 export class Vm {
   private vcpu?: Vcpu;
+  /**
+   * wasmvisor's addition: the host thread that runs this VM's kernel and vCPU (its "process"),
+   * as the VM reported it: Node's worker_threads `threadId` (0 is the main thread, so an
+   * inline VM in the main thread reports 0); undefined where threads have no id (a browser).
+   */
+  readonly hostThread: number | undefined;
   /** @internal */
-  constructor(private readonly ch: Channel) {}
+  constructor(private readonly ch: Channel, hostThread?: number) {
+    this.hostThread = hostThread;
+  }
 
   /** The in-thread kernel (transport 'inline' only): direct access for a userspace VMM in the same thread. */
   get kernel(): KvmKernel | undefined {
@@ -232,6 +242,11 @@ export class Vm {
 /** A vCPU file descriptor. */
 export class Vcpu {
   private last?: KvmExit;
+  /**
+   * wasmvisor's addition: when the last KVM_RUN ran, measured by the thread that ran it
+   * (`start`, `end`: epoch milliseconds, performance.timeOrigin + performance.now() there).
+   */
+  lastRun?: RunTiming;
   /** @internal */
   constructor(private readonly ch: Channel) {}
 
@@ -246,9 +261,13 @@ export class Vcpu {
     if (l?.exit_reason === KVM_EXIT_RISCV_SBI) response.sbiRet = [l.riscv_sbi.ret[0] ?? 0n, l.riscv_sbi.ret[1] ?? 0n];
     if (this.ch.kernel) {
       this.ch.kernel.respond(response);
+      const start = hostNow();
       this.last = this.ch.kernel.run(opts);
+      this.lastRun = { start, end: hostNow() };
     } else {
-      this.last = await this.ch.call<KvmExit>('runVcpu', response, opts);
+      const r = await this.ch.call<{ exit: KvmExit; timing: RunTiming }>('runVcpu', response, opts);
+      this.last = r.exit;
+      this.lastRun = r.timing;
     }
     return this.last;
   }

@@ -1,7 +1,8 @@
 // A VM's worker (its "host process"): either the kernel side of a Vm whose userspace is the
 // thread that created it (messages are the ioctls: kvm.ts WorkerChannel), or, for
 // `wasmvisor run --type kvm`, the whole VM: the userspace VMM (vmm.ts) with the kernel inline.
-import { KvmKernel } from './kernel.js';
+import { KvmKernel, hostNow, hostThreadId, type RunTiming } from './kernel.js';
+import type { KvmExit } from './uapi.js';
 import { KvmError } from './uapi.js';
 import { runVmmInWorker } from './vmm.js';
 
@@ -17,11 +18,14 @@ const ops: Record<string, (...a: never[]) => unknown> = {
   async createVm(opts: { memory?: bigint; jit?: boolean }) {
     if (kernel) throw new KvmError('EEXIST', 'this worker has a VM already');
     kernel = await KvmKernel.createVm(opts);
+    return { hostThread: await hostThreadId() };
   },
-  runVcpu(response: Parameters<KvmKernel['respond']>[0], opts: Parameters<KvmKernel['run']>[0]) {
+  runVcpu(response: Parameters<KvmKernel['respond']>[0], opts: Parameters<KvmKernel['run']>[0]): { exit: KvmExit; timing: RunTiming } {
     const k = need();
     k.respond(response);
-    return k.run(opts);
+    const start = hostNow();
+    const exit = k.run(opts);
+    return { exit, timing: { start, end: hostNow() } };
   },
 };
 
