@@ -215,14 +215,15 @@ const NEVER: u64 = 0xffff_ffff_ffff_ffff;
 
 /** Ticks until the nearest timer compare value not yet reached (NEVER: none). */
 export function ticksToNextTimer(): u64 {
+  // a compare register of all ones is the usual "no timer" (SBI set_timer(-1)): never due
   let t = NEVER;
   const now = mtime();
-  if (now < mtimecmp) t = min(t, mtimecmp - now);
+  if (mtimecmp != NEVER && now < mtimecmp) t = min(t, mtimecmp - now);
   const s = stce() ? csrRaw(CSR_STIMECMP) : sbiHost ? sbiTimecmp : NEVER;
-  if (now < s) t = min(t, s - now);
+  if (s != NEVER && now < s) t = min(t, s - now);
   if (hExt && vstce()) {
     const g = now + csrRaw(CSR_HTIMEDELTA), vs = csrRaw(CSR_VSTIMECMP);
-    if (g < vs) t = min(t, vs - g);
+    if (vs != NEVER && g < vs) t = min(t, vs - g);
   }
   return t;
 }
