@@ -43,8 +43,9 @@ const WANTED_MODULES = [
   ['virtio_net', 'VIRTIO_NET'],
   ['ext4', 'EXT4_FS'],
 ];
-// Modules packed but not loaded at boot: /lib/modules/<ver>/<name>.load lists the module and
-// the dependencies not loaded at boot, in load order (the H-extension test insmods kvm.ko).
+// Modules packed but not loaded at boot, compressed as Debian ships them: /lib/modules/<ver>/
+// <name>.load lists the module and the dependencies not loaded at boot, in load order (the
+// H-extension test runs `insmod kvm.ko.xz`).
 const ON_DEMAND_MODULES = [
   ['kvm', 'KVM'],
 ];
@@ -305,7 +306,7 @@ function planModules(ver, configPath, modRoot) {
     if (!vm.startsWith(ver + ' ')) throw new Error(`${name}: vermagic "${vm}" does not match ${ver}`);
     for (const dep of (info.depends?.[0] ?? '').split(',').filter(Boolean)) visit(dep.replace(/-/g, '_'), [...chain, name]);
     order.push(name);
-    data.set(name, { rel: rel.replace(/\.(xz|gz|zst)$/, ''), buf });
+    data.set(name, { rel: rel.replace(/\.(xz|gz|zst)$/, ''), buf, orig: rel });
   };
   for (const [name, sym] of WANTED_MODULES) {
     const v = cfg(sym);
@@ -322,6 +323,11 @@ function planModules(ver, configPath, modRoot) {
     else {
       const start = order.length;
       visit(name, []);
+      // packed as Debian ships them (kvm.ko.xz): busybox's insmod decompresses xz itself
+      for (const n of order.slice(start)) {
+        const d = data.get(n);
+        if (d.orig !== d.rel) data.set(n, { rel: d.orig, buf: readFileSync(join(modRoot, d.orig)), orig: d.orig });
+      }
       onDemand.push({ name, load: order.slice(start).map((n) => data.get(n).rel) });
     }
   }
