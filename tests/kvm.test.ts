@@ -1,11 +1,7 @@
 // The kvm machine (docs/kvm.md): the KVM-shaped API on small guests, each VM in its own worker
-// (dist/kvm-worker.js: `npm run build` first), and one focused Debian Linux boot under
-// `wasmvisor run --type kvm`.
+// (dist/kvm-worker.js: `npm run build` first). Its Debian Linux boot is in linux.test.ts.
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { threadId } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Program, R, RAM } from './helpers/program.js';
 import {
   Kvm, Vm, KvmError, KVM_EXIT_MMIO, KVM_EXIT_RISCV_SBI, KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_HLT, KVM_EXIT_INTR,
@@ -14,7 +10,6 @@ import {
   type KvmExit,
 } from '../src/kvm/kvm.js';
 
-const ROOT = join(__dirname, '..');
 const MiB = 1n << 20n;
 const SRST = 0x53525354, DBCN = 0x4442434e, TIME = 0x54494d45;
 const CSR = { sie: 0x104, stvec: 0x105, sip: 0x144, time: 0xc01, sstatus: 0x100, scause: 0x142 };
@@ -318,25 +313,4 @@ describe('the KVM-shaped API', () => {
     await expect(vm.createVcpu(0)).rejects.toMatchObject({ code: 'EBADF' });
     await expect(Kvm.open({ transport: 'x' as 'inline' })).rejects.toMatchObject({ code: 'EINVAL' });
   });
-});
-
-const G = join(ROOT, 'build/guests/linux');
-const haveLinux = existsSync(join(G, 'Image')) && existsSync(join(G, 'initramfs.cpio.gz'));
-
-describe('Debian Linux on the kvm machine', () => {
-  it.skipIf(!haveLinux)(`boots through the userspace VMM in a worker to wvrun="uname -a" and powers off${haveLinux ? '' : ' (skipped: no build/guests/linux)'}`, () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'run', '--type', 'kvm', '-m', '512M', '-kernel', join(G, 'Image'),
-      '-initrd', join(G, 'initramfs.cpio.gz'), '-append', 'console=ttyS0 quiet wvrun="uname -a"', '--stats'], { encoding: 'utf8', timeout: 280_000, input: '' });
-    const out = r.stdout + r.stderr;
-    expect(r.status, out.slice(-3000)).toBe(0);
-    expect(out).toMatch(/^Linux \S+ 7\.\S+riscv64 .* riscv64 GNU\/Linux/m);
-    expect(out).toContain('wasmvisor: run exit 0');
-    expect(out).toMatch(/reboot: Power down/);
-    // the exits the userspace VMM handled, and the SBI calls the kernel answered itself
-    expect(out).toMatch(/^ {2}KVM_EXIT_MMIO\s+\d+$/m);
-    expect(out).toMatch(/^KVM_EXIT_MMIO by device: .*serial \d+/m);
-    expect(Number(/^hvSbiCalls\s+(\d+)$/m.exec(out)![1])).toBeGreaterThan(1000);
-    console.log(`kvm: Debian boot to uname and poweroff in ${((performance.now() - t0) / 1000).toFixed(1)} s wall`);
-  }, 300_000);
 });
