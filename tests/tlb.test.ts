@@ -116,8 +116,10 @@ describe('the fetch TLB', () => {
 // identity page) and reads DATA1 -> PAGE_A; ASID 2 (ROOT2) runs it through CODE2 (a 4 KiB
 // alias) and reads DATA2 -> PAGE_B. The body adds the word to a0 and ecalls; M-mode switches
 // to the other address space (satp, entry and data address: s1/s3/s5 <-> s2/s4/s6), runs the
-// `between` code and returns, `rounds` times. With `virt`, ASID 2 is a guest's instead: ROOT2
-// is vsatp's (hgatp Bare) and M-mode switches between HS-mode and VS-mode (mstatus.MPV).
+// `between` code and returns, `rounds` times. With 'virt', ASID 2 is a guest's instead: ROOT2
+// is vsatp's (hgatp Bare) and M-mode switches between HS-mode and VS-mode (mstatus.MPV). With
+// 'vmid', both are guests in VS-mode on one identity G-stage (Sv39x4) under VMIDs 1 and 2:
+// M-mode switches hgatp's VMID and vsatp (ROOT, ROOT2).
 const ROOT2 = RAM + 0x13000n;
 const L1B = RAM + 0x14000n;
 const L0B = RAM + 0x15000n;
@@ -127,7 +129,11 @@ const DATA2 = VA + 0x1000n; // slot 1
 const CODE2 = VA + 0x5000n; // slot 5; the body's own page is slot 1 (RAM + 0x1000)
 const satp = (asid: number, root: bigint) => (8n << 60n) | (BigInt(asid) << 44n) | (root >> 12n);
 
-async function twoSpaces(rounds: number, between?: (p: Program) => void, virt = false) {
+const GROOT = RAM + 0x30000n; // 16 KiB aligned
+const hgatp = (vmid: number) => (8n << 60n) | (BigInt(vmid) << 44n) | (GROOT >> 12n);
+
+async function twoSpaces(rounds: number, between?: (p: Program) => void, mode: 'asid' | 'virt' | 'vmid' = 'asid') {
+  const virt = mode === 'virt';
   const p = new Program();
   const { t0, t1, a0, a2, s1, s2, s3, s4, s5, s6 } = R;
   const swap = (x: number, y: number) => p.i('addi', { rd: t0, rs1: x, imm: 0 }).i('addi', { rd: x, rs1: y, imm: 0 }).i('addi', { rd: y, rs1: t0, imm: 0 });
@@ -139,6 +145,11 @@ async function twoSpaces(rounds: number, between?: (p: Program) => void, virt = 
     p.li(t0, satp(1, ROOT)).i('csrrw', { rd: 0, rs1: t0, csr: 0x180 });
     p.li(t0, satp(2, ROOT2)).i('csrrw', { rd: 0, rs1: t0, csr: 0x280 });
     p.li(s1, 0).li(s2, 1n << 39n);
+  } else if (mode === 'vmid') {
+    // s1/s2: vsatp; s7/s8: hgatp; always VS-mode
+    p.li(s1, satp(1, ROOT)).li(s2, satp(2, ROOT2)).li(R.s7, hgatp(1)).li(R.s8, hgatp(2));
+    p.i('csrrw', { rd: 0, rs1: s1, csr: 0x280 }).i('csrrw', { rd: 0, rs1: R.s7, csr: 0x680 });
+    p.li(t0, 1n << 39n).i('csrrs', { rd: 0, rs1: t0, csr: 0x300 });
   } else p.li(s1, satp(1, ROOT)).li(s2, satp(2, ROOT2)).i('csrrw', { rd: 0, rs1: s1, csr: 0x180 });
   p.label('enter').li(t0, 1n << 11n).i('csrrs', { rd: 0, rs1: t0, csr: 0x300 });
   if (virt) p.li(t0, 1n << 39n).i('csrrc', { rd: 0, rs1: t0, csr: 0x300 }).i('csrrs', { rd: 0, rs1: s1, csr: 0x300 });
@@ -146,7 +157,12 @@ async function twoSpaces(rounds: number, between?: (p: Program) => void, virt = 
   // M-mode: the other address space, count down
   p.align(4).label('mtrap').i('addi', { rd: a2, rs1: a2, imm: -1 }).i('beq', { rs1: a2, rs2: 0 }, 'done');
   swap(s1, s2); swap(s3, s4); swap(s5, s6);
-  if (!virt) p.i('csrrw', { rd: 0, rs1: s1, csr: 0x180 });
+  if (mode === 'asid') p.i('csrrw', { rd: 0, rs1: s1, csr: 0x180 });
+  if (mode === 'vmid') {
+    swap(R.s7, R.s8);
+    p.i('csrrw', { rd: 0, rs1: s1, csr: 0x280 }).i('csrrw', { rd: 0, rs1: R.s7, csr: 0x680 });
+    p.li(t0, 1n << 39n).i('csrrs', { rd: 0, rs1: t0, csr: 0x300 }); // MPV: back into VS-mode
+  }
   between?.(p);
   p.i('jal', { rd: 0 }, 'enter');
   p.label('done').li(t0, 0x10_0000n).li(t1, 0x5555).i('sw', { rs1: t0, rs2: t1, imm: 0 });
@@ -167,6 +183,7 @@ async function twoSpaces(rounds: number, between?: (p: Program) => void, virt = 
   w(PAGE_A, 1n);
   w(PAGE_B, 0x100n);
   w(PAGE_C, 0x1_0000n);
+  w(GROOT + 16n, pte(RAM, 0xdf)); // G-stage: guest-physical RAM identity (a 1 GiB leaf, U set)
   core.reset(RAM);
   expect(core.run(10_000_000)).toBe(Exit.Poweroff);
   return core;
@@ -213,11 +230,33 @@ describe('address-space tags (ASID)', () => {
 
 describe('address-space tags (V)', () => {
   it('switching between HS-mode and a guest in VS-mode keeps both regimes in the TLB', async () => {
-    const few = await twoSpaces(4, undefined, true);
-    const many = await twoSpaces(400, undefined, true);
+    const few = await twoSpaces(4, undefined, 'virt');
+    const many = await twoSpaces(400, undefined, 'virt');
     expect(few.x(R.a0)).toBe(2n * 1n + 2n * 0x100n);
     expect(many.x(R.a0)).toBe(200n * 1n + 200n * 0x100n);
     expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
     expect(many.stats().tlbFlushes).toBe(few.stats().tlbFlushes);
+  });
+});
+
+describe('address-space tags (VMID)', () => {
+  it('switching between two guests (VMIDs) keeps both in the TLB', async () => {
+    const few = await twoSpaces(4, undefined, 'vmid');
+    const many = await twoSpaces(400, undefined, 'vmid');
+    expect(few.x(R.a0)).toBe(2n * 1n + 2n * 0x100n);
+    expect(many.x(R.a0)).toBe(200n * 1n + 200n * 0x100n);
+    expect(few.stats().walks2d).toBe(few.stats().pageWalks); // every walk two-stage
+    expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
+    expect(many.stats().tlbFlushes).toBe(few.stats().tlbFlushes);
+  });
+
+  it('HFENCE.GVMA forgets the guests\' translations', async () => {
+    // after each switch M-mode remaps guest 1's DATA1 to PAGE_C in its VS table and fences
+    // with HFENCE.GVMA (which covers the VS-stage too: H chapter, HFENCE.GVMA)
+    const fenced = await twoSpaces(6, (p) => {
+      p.li(R.t0, L0).li(R.t1, pte(PAGE_C, 0xcf)).i('sd', { rs1: R.t0, rs2: R.t1, imm: 0 });
+      p.i('hfence.gvma', { rs1: 0, rs2: 0 });
+    }, 'vmid');
+    expect(fenced.x(R.a0)).toBe(1n + 3n * 0x100n + 2n * 0x1_0000n);
   });
 });

@@ -130,7 +130,8 @@ export function tlbNoteSuperpage(va: u64, level: u32): void {
 // A context also remembers its root tables (satp or vsatp MODE and PPN, and hgatp's for V=1):
 // reusing an ASID for other tables without a fence (which the spec would require) starts a
 // fresh generation rather than finding the old tables' entries.
-const CTX_SLOTS: u32 = 64;
+const CTX_SLOTS_LOG2: u32 = 6;
+const CTX_SLOTS: u32 = 1 << CTX_SLOTS_LOG2;
 const ctxKey = new StaticArray<u64>(CTX_SLOTS); // 0: free
 const ctxRoot = new StaticArray<u64>(CTX_SLOTS);
 const ctxGroot = new StaticArray<u64>(CTX_SLOTS);
@@ -149,8 +150,9 @@ function ctxKeyOf(v: bool, asid: u64): u64 {
   if (!v) return CTX_VALID | asid;
   return CTX_V | CTX_VALID | (((csrRaw(CSR_HGATP) & ATP_ID_MASK) >> 44) << 16) | asid;
 }
+/** A multiplicative (Fibonacci) hash: VMID and ASID patterns such as (1, 1) and (2, 2) spread. */
 @inline function ctxSlot(key: u64): u32 {
-  return <u32>(key ^ (key >> 16) ^ (key >> 63)) & (CTX_SLOTS - 1);
+  return <u32>((key * 0x9e37_79b9_7f4a_7c15) >> (64 - CTX_SLOTS_LOG2));
 }
 
 /** A generation no entry has: the next one, or after a wrap, empty arrays and contexts. */
