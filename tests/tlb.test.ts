@@ -189,16 +189,22 @@ async function twoSpaces(rounds: number, between?: (p: Program) => void, mode: '
   return core;
 }
 
-describe('address-space tags (ASID)', () => {
-  it('switching between two ASIDs keeps both address spaces in the TLB', async () => {
-    const few = await twoSpaces(4);
-    const many = await twoSpaces(400);
-    // rounds alternate ASID 1 (reads 1) and ASID 2 (reads 0x100)
+describe('address-space tags', () => {
+  // each address space walks for its code page and its data page once, whatever the rounds
+  it.each([
+    ['two ASIDs', 'asid'],
+    ['HS-mode and a guest in VS-mode (V)', 'virt'],
+    ['two guests (VMIDs 1 and 2, two-stage)', 'vmid'],
+  ] as const)('switching between %s keeps both address spaces in the TLB', async (_, mode) => {
+    const few = await twoSpaces(4, undefined, mode);
+    const many = await twoSpaces(400, undefined, mode);
+    // rounds alternate the first space (reads 1) and the second (reads 0x100)
     expect(few.x(R.a0)).toBe(2n * 1n + 2n * 0x100n);
     expect(many.x(R.a0)).toBe(200n * 1n + 200n * 0x100n);
-    // each address space walks for its code and data page once, whatever the rounds
-    expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
     expect(few.stats().pageWalks).toBe(4n);
+    expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
+    expect(many.stats().tlbFlushes).toBe(few.stats().tlbFlushes);
+    if (mode === 'vmid') expect(few.stats().walks2d).toBe(4n);
   });
 
   it('SFENCE.VMA x0, asid forgets that address space only', async () => {
@@ -228,28 +234,7 @@ describe('address-space tags (ASID)', () => {
   });
 });
 
-describe('address-space tags (V)', () => {
-  it('switching between HS-mode and a guest in VS-mode keeps both regimes in the TLB', async () => {
-    const few = await twoSpaces(4, undefined, 'virt');
-    const many = await twoSpaces(400, undefined, 'virt');
-    expect(few.x(R.a0)).toBe(2n * 1n + 2n * 0x100n);
-    expect(many.x(R.a0)).toBe(200n * 1n + 200n * 0x100n);
-    expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
-    expect(many.stats().tlbFlushes).toBe(few.stats().tlbFlushes);
-  });
-});
-
 describe('address-space tags (VMID)', () => {
-  it('switching between two guests (VMIDs) keeps both in the TLB', async () => {
-    const few = await twoSpaces(4, undefined, 'vmid');
-    const many = await twoSpaces(400, undefined, 'vmid');
-    expect(few.x(R.a0)).toBe(2n * 1n + 2n * 0x100n);
-    expect(many.x(R.a0)).toBe(200n * 1n + 200n * 0x100n);
-    expect(few.stats().walks2d).toBe(few.stats().pageWalks); // every walk two-stage
-    expect(many.stats().pageWalks).toBe(few.stats().pageWalks);
-    expect(many.stats().tlbFlushes).toBe(few.stats().tlbFlushes);
-  });
-
   it('HFENCE.GVMA forgets the guests\' translations', async () => {
     // after each switch M-mode remaps guest 1's DATA1 to PAGE_C in its VS table and fences
     // with HFENCE.GVMA (which covers the VS-stage too: H chapter, HFENCE.GVMA)
