@@ -137,6 +137,7 @@ const ctxRoot = new StaticArray<u64>(CTX_SLOTS);
 const ctxGroot = new StaticArray<u64>(CTX_SLOTS);
 const ctxGen = new StaticArray<u64>(CTX_SLOTS);
 const ctxEpoch = new StaticArray<u32>(CTX_SLOTS);
+const ctxVirtEpoch = new StaticArray<u32>(CTX_SLOTS); // V=1 contexts
 /** Bumped by a full flush: every context's entries are gone. */
 let epoch: u32 = 1;
 /** Bumped by a flush of V=1 translations: every V=1 context's entries are gone. */
@@ -176,11 +177,11 @@ export function tlbSelectContext(): void {
   const key = ctxKeyOf(regimeVirt, (atp & ATP_ID_MASK) >> 44);
   const root = atp & ~ATP_ID_MASK;
   const groot = regimeVirt ? csrRaw(CSR_HGATP) & ~ATP_ID_MASK : 0;
-  const e = regimeVirt ? epoch ^ (virtEpoch << 16) : epoch;
+  const ve = regimeVirt ? virtEpoch : 0;
   const i = ctxSlot(key);
   let gen: u64;
   if (unchecked(ctxKey[i]) == key && unchecked(ctxRoot[i]) == root && unchecked(ctxGroot[i]) == groot &&
-      unchecked(ctxEpoch[i]) == e) {
+      unchecked(ctxEpoch[i]) == epoch && unchecked(ctxVirtEpoch[i]) == ve) {
     gen = unchecked(ctxGen[i]);
   } else {
     gen = newGen();
@@ -188,7 +189,8 @@ export function tlbSelectContext(): void {
     unchecked(ctxRoot[i] = root);
     unchecked(ctxGroot[i] = groot);
     unchecked(ctxGen[i] = gen);
-    unchecked(ctxEpoch[i] = e);
+    unchecked(ctxEpoch[i] = epoch);
+    unchecked(ctxVirtEpoch[i] = ve);
   }
   if (gen != tlbGen) {
     tlbGen = gen;
