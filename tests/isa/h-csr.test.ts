@@ -267,25 +267,11 @@ describe('without H: the H CSRs and instructions are illegal, even in M-mode', (
   });
 });
 
-/** Probe each CSR read (csrrs rd, csr, x0) from `prv` with V=`v`; returns the causes. */
+/** Probe each CSR read (csrrs rd, csr, x0), or write (csrrw, x0), from `prv` with V=`v`; returns the causes. */
 async function csrProbes(prv: number, v: boolean, csrs: number[], setup: (p: Asm) => void = () => {}, write = false) {
-  const p = new Asm();
-  p.openPmp();
-  setup(p);
-  probeSetup(p);
-  if (v) enterV(p, prv, 'low');
-  else p.enter(prv, 'low');
-  p.label('low');
-  const enc = (c: number) => write ? ['csrrw', { rd: a0, rs1: 0, csr: c }] as const : ['csrrs', { rd: a0, rs1: 0, csr: c }] as const;
-  for (const c of csrs) probe(p, enc(c)[0], enc(c)[1]);
-  p.halt();
-  probeTail(p, csrs.length);
-  const r = await run(p);
-  expectHalt(r);
-  expect(r.core.virt).toBe(v);
-  expect(r.priv).toBe(prv);
-  return probeResults(r, csrs.length).map(([c, tval], k) => {
-    if (c >= 0n) expect(tval).toBe(BigInt(encode(enc(csrs[k])[0], enc(csrs[k])[1])));
+  const enc = (c: number): [string, Record<string, number>] => [write ? 'csrrw' : 'csrrs', { rd: a0, rs1: 0, csr: c }];
+  return (await insnProbes(prv, v, csrs.map(enc), setup)).map(([c, tval], k) => {
+    if (c >= 0n) expect(tval).toBe(BigInt(encode(...enc(csrs[k]))));
     return c;
   });
 }

@@ -173,7 +173,9 @@ export async function insnProbes(prv: number, v: boolean, insns: [string, Record
   p.align(8).label('scratch').bytes(new Uint8Array(16));
   const r = await run(p);
   expectHalt(r);
+  // every probe traps to M-mode and comes back: the hart ends where the probes ran
   expect(r.core.virt).toBe(v);
+  expect(r.priv).toBe(prv);
   return probeResults(r, insns.length);
 }
 
