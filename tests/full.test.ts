@@ -773,13 +773,18 @@ describe('full: shadow corner cases', () => {
     expect([res(0), res(1)]).toEqual([pte(data(2), V | Rd | Wr | A), pte(data(2), V | Rd | Wr | A | D)]);
   });
 
+  /** Identity tables, 3 marked data pages, page 0 at va(0), paging on; page 0 read into result 0. */
+  const readPage0 = (p: Program) => {
+    identityTables(p);
+    fillData(p, 3);
+    setPte(p, L0, 0, pte(data(0), RWAD));
+    pagingOn(p);
+    ld(p, a0, va(0)); st(p, a0, 0);
+  };
+
   it('trace: PTEs changed by AMOs are applied (amoswap emulated; amomax by unprotecting the table)', async () => {
     const { image } = guest((p) => {
-      identityTables(p);
-      fillData(p, 3);
-      setPte(p, L0, 0, pte(data(0), RWAD));
-      pagingOn(p);
-      ld(p, a0, va(0)); st(p, a0, 0);
+      readPage0(p);
       p.li(t0, L0).li(t1, pte(data(1), RWAD)).i('amoswap.d', { rd: a1, rs1: t0, rs2: t1 });
       st(p, a1, 1);
       ld(p, a0, va(0)); st(p, a0, 2);
@@ -796,11 +801,7 @@ describe('full: shadow corner cases', () => {
 
   it('trace: a table written many times without a walk stops being traced, and is traced again once walked', async () => {
     const { image } = guest((p) => {
-      identityTables(p);
-      fillData(p, 3);
-      setPte(p, L0, 0, pte(data(0), RWAD));
-      pagingOn(p);
-      ld(p, a0, va(0)); st(p, a0, 0);
+      readPage0(p);
       for (let i = 0; i < 40; i++) setPte(p, L0, 100, BigInt(i)); // not walked: no longer a table?
       setPte(p, L0, 0, pte(data(1), RWAD));
       ld(p, a0, va(0)); st(p, a0, 1);
